@@ -9,6 +9,7 @@ Keras is imported lazily by the modules that build models, so
 from __future__ import annotations
 
 from .config import budget, is_quick, is_strict, set_seed, settings
+from .reporting import report_metrics
 
 __version__ = "0.1.0"
 
@@ -17,6 +18,7 @@ __all__ = [
     "budget",
     "is_quick",
     "is_strict",
+    "report_metrics",
     "set_seed",
     "settings",
 ]

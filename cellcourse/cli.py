@@ -164,7 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("doctor", help="report versions, backend, GPU, data; say what to fix")
-    p.add_argument("--no-gpu", action="store_true", help="do not import the backend to look for GPUs")
+    p.add_argument(
+        "--no-gpu", action="store_true", help="do not import the backend to look for GPUs"
+    )
     p.set_defaults(func=_cmd_doctor)
 
     p = sub.add_parser("data", help="list, describe, download and verify the course datasets")
@@ -177,7 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("names", nargs="*", metavar="NAME")
     q.add_argument("--all", action="store_true", help="every dataset (builds a mirror to hand out)")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
-    q = dsub.add_parser("verify", help="check files against the registry (mirror if set, else cache)")
+    q = dsub.add_parser(
+        "verify", help="check files against the registry (mirror if set, else cache)"
+    )
     q.add_argument("names", nargs="*", metavar="NAME")
     q.add_argument("--dir", default=None, help="verify this folder instead")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -189,7 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notebooks", default="notebooks", type=Path)
     p.set_defaults(func=_cmd_build)
 
-    p = sub.add_parser("run", help="execute a solution notebook headless; save it, figures, metrics")
+    p = sub.add_parser(
+        "run", help="execute a solution notebook headless; save it, figures, metrics"
+    )
     p.add_argument("topic", help="chapter, e.g. 00_microscopy_images")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--quick", action="store_true", help="quick budget (CPU, CI)")

@@ -171,7 +171,7 @@ def set_seed(seed: int = 0) -> np.random.Generator:
         raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
     seed = int(seed)
     random.seed(seed)
-    np.random.seed(seed % 2**32)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 - seed legacy code that learners may paste
     import sys
 
     if "keras" in sys.modules:

@@ -11,15 +11,16 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .download import dataset_paths, data_dir
+from .download import DownloadError, data_dir, dataset_paths
 from .registry import get_dataset
 
-__all__ = ["NucleiImages", "load_bbbc039", "prepared_path"]
+__all__ = ["DownloadError", "NucleiImages", "load_bbbc039", "prepared_path"]
 
 # Bump when the preparation of a dataset changes, so old caches are rebuilt.
 _PREPARED_VERSION = {"bbbc039_nuclei": 1}
@@ -94,9 +95,10 @@ def _load_prepared(path: Path) -> dict[str, np.ndarray] | None:
     if not path.exists():
         return None
     try:
-        with np.load(path, allow_pickle=False) as z:
+        # open the file ourselves so it is closed even when np.load rejects it
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError, KeyError):
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
         path.unlink(missing_ok=True)  # a damaged cache is rebuilt from the verified raw files
         return None
 

@@ -96,10 +96,14 @@ def diagnose(check_gpu: bool = True) -> list[Finding]:
             "Python",
             platform.python_version(),
             "ok" if py >= (3, 10) else "fail",
-            "" if py >= (3, 10) else "cellcourse needs Python 3.10 or newer: install it (conda, pyenv).",
+            ""
+            if py >= (3, 10)
+            else "cellcourse needs Python 3.10 or newer: install it (conda, pyenv).",
         )
     )
-    found.append(Finding("cellcourse", _version("cellcourse") or "not installed (running from source)"))
+    found.append(
+        Finding("cellcourse", _version("cellcourse") or "not installed (running from source)")
+    )
     try:
         s = settings()
     except ValueError as err:
@@ -109,7 +113,9 @@ def diagnose(check_gpu: bool = True) -> list[Finding]:
     if keras_v is None:
         found.append(Finding("Keras", "missing", "fail", 'pip install "keras>=3"'))
     elif int(keras_v.split(".")[0]) < 3:
-        found.append(Finding("Keras", keras_v, "fail", 'cellcourse needs Keras 3: pip install -U "keras>=3"'))
+        found.append(
+            Finding("Keras", keras_v, "fail", 'cellcourse needs Keras 3: pip install -U "keras>=3"')
+        )
     else:
         found.append(Finding("Keras", keras_v))
     backend = s.backend
@@ -138,7 +144,9 @@ def diagnose(check_gpu: bool = True) -> list[Finding]:
             found.append(Finding("backend", f"{backend} {version}"))
             if check_gpu:
                 found.append(_gpu(backend))
-    found.append(Finding("NumPy", _version("numpy") or "missing", "ok" if _version("numpy") else "fail"))
+    found.append(
+        Finding("NumPy", _version("numpy") or "missing", "ok" if _version("numpy") else "fail")
+    )
     found.append(Finding("mode", f"{s.mode} (CELLCOURSE_QUICK={'1' if s.quick else '0'})"))
     found.append(Finding("strict checks", "on" if s.strict else "off"))
     # data cache

@@ -16,8 +16,8 @@ a learner what to do (which file, which hash, which variable to set).
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -123,7 +123,7 @@ def _download(url: str, part: Path, entry: FileEntry, bar) -> None:
             f"{entry.path}: the server answered HTTP {err.code} for {url}. Fix: check the url in "
             "the registry, or use a local copy by setting CELLCOURSE_DATA_MIRROR."
         ) from err
-    except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as err:
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as err:
         raise DownloadError(
             f"{entry.path}: cannot reach {urllib.parse.urlsplit(url).hostname} ({err}). "
             "No network? Set CELLCOURSE_DATA_MIRROR to a local mirror of the course data "
@@ -135,6 +135,9 @@ def _download(url: str, part: Path, entry: FileEntry, bar) -> None:
             offset = 0
         if bar is not None and offset:
             bar.update(offset)
+        declared = response.headers.get("Content-Length")
+        received = 0
+        broke = None
         try:
             with open(part, "ab" if resumed else "wb") as fout:
                 while True:
@@ -142,13 +145,20 @@ def _download(url: str, part: Path, entry: FileEntry, bar) -> None:
                     if not block:
                         break
                     fout.write(block)
+                    received += len(block)
                     if bar is not None:
                         bar.update(len(block))
-        except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as err:
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as err:
+            broke = str(err) or type(err).__name__
+        # read() returns short data without an error when the connection drops: compare with
+        # what the server announced to tell an interruption from a truncated file
+        if broke is None and declared is not None and received < int(declared):
+            broke = f"{received} of {declared} bytes arrived"
+        if broke is not None:
             raise DownloadError(
-                f"{entry.path}: the download from {url} broke off ({err}). What arrived is kept in "
-                f"{part.name}; run the same command again to resume."
-            ) from err
+                f"{entry.path}: the download from {url} broke off ({broke}). What arrived is kept "
+                f"in {part.name}; run the same command again to resume."
+            )
 
 
 def fetch_file(
@@ -319,7 +329,10 @@ def verify(
                 elif (size := path.stat().st_size) != entry.size:
                     results.append(
                         VerifyResult(
-                            ds.name, entry.path, "size", f"expected {entry.size} bytes, found {size}"
+                            ds.name,
+                            entry.path,
+                            "size",
+                            f"expected {entry.size} bytes, found {size}",
                         )
                     )
                 elif (digest := _sha256(path)) != entry.sha256:
@@ -348,4 +361,3 @@ def clean_partial(root: str | Path | None = None) -> list[Path]:
     for p in removed:
         p.unlink()
     return removed
-

@@ -167,7 +167,9 @@ def get_dataset(name: str, registry: str | Path | None = None) -> DatasetEntry:
     if not isinstance(name, str):
         raise TypeError(f"dataset name must be a string; got {type(name).__name__}")
     if name not in table:
-        close = difflib.get_close_matches(name, table, n=1)
+        close = [n for n in sorted(table) if n.startswith(name.lower())] or (
+            difflib.get_close_matches(name.lower(), table, n=1, cutoff=0.4)
+        )
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise KeyError(
             f"unknown dataset {name!r}.{hint} Known datasets: {', '.join(sorted(table))} "

@@ -207,8 +207,8 @@ def run_notebook(
         "metrics": metrics,
     }
     if failure is not None:
-        record["error"] = _failing_cell(nb) if isinstance(failure, CellExecutionError) else str(
-            failure
+        record["error"] = (
+            _failing_cell(nb) if isinstance(failure, CellExecutionError) else str(failure)
         )
     (run_dir / "metrics.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     if failure is not None:
