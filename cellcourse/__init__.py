@@ -1,17 +1,47 @@
 """cellcourse: deep learning for cellular image analysis, a Keras 3 course library.
 
-The helper library that the course notebooks import. Functions take and return
-NumPy arrays with documented axes (letters S, T, Z, Y, X, C; channels last).
-Keras is imported lazily by the modules that build models, so
-``import cellcourse`` never picks a backend behind the learner's back.
+The helper library that the course notebooks import as ``cc``. Functions take
+and return NumPy arrays with documented axes (letters S, T, Z, Y, X, C;
+channels last). Submodules are loaded on first use (``cc.preprocess``,
+``cc.datasets``, ...), so ``import cellcourse`` is quick and never picks a Keras
+backend behind the learner's back.
+
+==================  ==========================================================
+``datasets``        one loader per course dataset (``load_bbbc039`` ...)
+``registry``        the data registry: urls, hashes, licences, citations
+``download``        verified, atomic, resumable downloads; the mirror
+``synthetic``       generated images and time-lapses with exact ground truth
+``preprocess``      normalisation, patches, tiling and stitching, group splits
+``plot``            figures (each function returns the Figure)
+``exercises``       the checks of every chapter (``ex.q1.check(...)``)
+``doctor``          environment report
+==================  ==========================================================
 """
 
 from __future__ import annotations
+
+import importlib
 
 from .config import budget, is_quick, is_strict, set_seed, settings
 from .reporting import report_metrics
 
 __version__ = "0.1.0"
+
+_SUBMODULES = (
+    "authoring",
+    "backbones",
+    "datasets",
+    "doctor",
+    "download",
+    "exercises",
+    "metrics",
+    "plot",
+    "preprocess",
+    "progress",
+    "registry",
+    "runner",
+    "synthetic",
+)
 
 __all__ = [
     "__version__",
@@ -21,4 +51,16 @@ __all__ = [
     "report_metrics",
     "set_seed",
     "settings",
+    *_SUBMODULES,
 ]
+
+
+def __getattr__(name: str):
+    # PEP 562: import submodules on first use (cc.preprocess, cc.plot, ...)
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'cellcourse' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SUBMODULES))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["Finding", "diagnose", "format_findings"]
+__all__ = ["Finding", "diagnose", "format_findings", "show_setup"]
 
 _BACKEND_MODULE = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 
@@ -214,3 +214,26 @@ def format_findings(findings: list[Finding]) -> str:
         if f.fix:
             lines.append(f"       {'':<{width}}  -> {f.fix}")
     return "\n".join(lines)
+
+
+def show_setup(check_gpu: bool = False) -> None:
+    """Print the short setup report that opens every course notebook.
+
+    Parameters
+    ----------
+    check_gpu : bool
+        Ask the backend for GPUs (imports it; chapters that train set this).
+    """
+    findings = {f.name: f for f in diagnose(check_gpu=check_gpu)}
+    order = ["Python", "Keras", "backend", "GPU", "mode", "strict checks", "data cache", "data mirror"]
+    for name in order:
+        if name in findings:
+            f = findings[name]
+            flag = "" if f.status == "ok" else f"   <- {f.fix}" if f.fix else ""
+            print(f"{name:<14} {f.value}{flag}")
+    problems = [f for f in findings.values() if f.status == "fail"]
+    if problems:
+        raise RuntimeError(
+            "this environment cannot run the course yet: "
+            + "; ".join(f"{f.name}: {f.fix}" for f in problems)
+        )

@@ -20,6 +20,12 @@ PAYLOAD = bytes(range(256)) * 4096  # 1 MiB, so a transfer comes in several chun
 SHA = hashlib.sha256(PAYLOAD).hexdigest()
 
 
+@pytest.fixture(autouse=True)
+def _no_mirror_from_environment(monkeypatch):
+    # these tests choose the mirror explicitly; CI sets CELLCOURSE_DATA_MIRROR for the rest
+    monkeypatch.delenv("CELLCOURSE_DATA_MIRROR", raising=False)
+
+
 def _entry(
     path="owner/repo/0123/data/file.bin", url="https://example.org/file.bin", payload=PAYLOAD
 ):
