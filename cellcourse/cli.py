@@ -149,9 +149,10 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_progress(args) -> int:
+    from .exercises import registered
     from .progress import format_summary
 
-    print(format_summary())
+    print(format_summary(exercises=[e.id for e in registered()]))
     return 0
 
 
