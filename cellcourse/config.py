@@ -23,7 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Settings", "settings", "budget", "set_seed", "is_quick", "is_strict"]
+__all__ = [
+    "Settings",
+    "settings",
+    "budget",
+    "set_seed",
+    "is_quick",
+    "is_strict",
+    "absolute_path_variables",
+]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -115,6 +123,41 @@ def settings() -> Settings:
         metrics_file=Path(metrics).expanduser() if metrics else None,
         backend=os.environ.get("KERAS_BACKEND", "tensorflow").strip() or "tensorflow",
     )
+
+
+_PATH_VARIABLES = (
+    "CELLCOURSE_DATA_DIR",
+    "CELLCOURSE_DATA_MIRROR",
+    "CELLCOURSE_PROGRESS",
+    "CELLCOURSE_METRICS_FILE",
+)
+
+
+def absolute_path_variables(environ=None) -> dict[str, str]:
+    """Make the course's path variables absolute, in place.
+
+    Notebooks run in kernels whose working directory is the notebook's folder,
+    so ``CELLCOURSE_DATA_MIRROR=../shared/data/mirror`` would point elsewhere
+    there. ``cellcourse run`` and the test suite call this before starting
+    kernels, resolving such paths against the current directory.
+
+    Parameters
+    ----------
+    environ : mutable mapping, optional
+        Default ``os.environ``.
+
+    Returns
+    -------
+    dict of str to str
+        The variables that were changed, with their new values.
+    """
+    environ = os.environ if environ is None else environ
+    changed = {}
+    for name in _PATH_VARIABLES:
+        value = environ.get(name, "").strip()
+        if value and not Path(value).expanduser().is_absolute():
+            changed[name] = environ[name] = str(Path(value).expanduser().resolve())
+    return changed
 
 
 def is_quick() -> bool:

@@ -153,7 +153,7 @@ def run_notebook(
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    from .config import settings
+    from .config import absolute_path_variables, settings
 
     if mode is None:
         mode = settings().mode
@@ -171,6 +171,7 @@ def run_notebook(
     run_dir.mkdir(parents=True)
     metrics_file = run_dir / "metrics.partial.json"
     env = dict(os.environ)
+    absolute_path_variables(env)  # the kernel runs in the notebook's folder
     env["CELLCOURSE_QUICK"] = "1" if mode == "quick" else "0"
     env["CELLCOURSE_METRICS_FILE"] = str(metrics_file.resolve())
     env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")

@@ -47,3 +47,13 @@ def test_set_seed_is_reproducible():
 def test_set_seed_rejects_non_integers(bad):
     with pytest.raises(ValueError, match="seed must be a non-negative integer"):
         set_seed(bad)
+
+
+def test_relative_path_variables_become_absolute(tmp_path, monkeypatch):
+    from cellcourse.config import absolute_path_variables
+
+    monkeypatch.chdir(tmp_path)
+    env = {"CELLCOURSE_DATA_MIRROR": "../mirror", "CELLCOURSE_DATA_DIR": "/abs/cache", "OTHER": "x"}
+    changed = absolute_path_variables(env)
+    assert changed == {"CELLCOURSE_DATA_MIRROR": str((tmp_path / "../mirror").resolve())}
+    assert env["CELLCOURSE_DATA_DIR"] == "/abs/cache" and env["OTHER"] == "x"
