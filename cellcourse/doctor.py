@@ -225,7 +225,16 @@ def show_setup(check_gpu: bool = False) -> None:
         Ask the backend for GPUs (imports it; chapters that train set this).
     """
     findings = {f.name: f for f in diagnose(check_gpu=check_gpu)}
-    order = ["Python", "Keras", "backend", "GPU", "mode", "strict checks", "data cache", "data mirror"]
+    order = [
+        "Python",
+        "Keras",
+        "backend",
+        "GPU",
+        "mode",
+        "strict checks",
+        "data cache",
+        "data mirror",
+    ]
     for name in order:
         if name in findings:
             f = findings[name]

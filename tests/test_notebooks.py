@@ -58,7 +58,48 @@ def test_skeleton(path):
     text = "\n".join(c.source for c in nb.cells)
     first = nb.cells[0].source
     assert first.startswith(f"# Chapter {path.stem[:2]}")
-    for required in ("**You will learn", "**Time**", "## Setup", "## Summary", "## References", "doi"):
+    for required in (
+        "**You will learn",
+        "**Time**",
+        "## Setup",
+        "## Summary",
+        "## References",
+        "doi",
+    ):
         assert required in text, f"{path.name} lacks {required!r}"
     assert "google.colab" in text and "show_setup" in text
     assert "cc.report_metrics(" in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_untouched_exercise_notebook_runs_and_reports_not_attempted(path, monkeypatch):
+    """A learner who runs the exercise notebook before writing anything sees no crash,
+    and every check answers "not attempted"."""
+    from nbclient import NotebookClient
+
+    from cellcourse.config import absolute_path_variables
+
+    monkeypatch.setenv("CELLCOURSE_QUICK", "1")
+    monkeypatch.delenv("CELLCOURSE_STRICT", raising=False)
+    env = dict(__import__("os").environ)
+    absolute_path_variables(env)
+    exercise = nbformat.reads(
+        (ROOT / "notebooks" / path.name).read_text(encoding="utf-8"), as_version=4
+    )
+    client = NotebookClient(
+        exercise,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(ROOT / "notebooks")}},
+    )
+    client.execute(env=env)  # raises CellExecutionError on the first crashing cell
+    outcomes = []
+    for cell in exercise.cells:
+        if cell.cell_type == "code" and ".check(" in cell.source:
+            text = "".join(
+                str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
+                for o in cell.outputs
+            )
+            outcomes.append("Not attempted yet" in text)
+    assert outcomes and all(outcomes), outcomes

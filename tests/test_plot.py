@@ -48,7 +48,11 @@ def test_overlay_labels_outlines_objects():
 @pytest.mark.parametrize(
     "image, labels, match",
     [
-        (np.zeros((4, 4)), np.zeros((4, 5), dtype=int), r"expected labels of the image's shape \(4, 4\); got \(4, 5\)"),
+        (
+            np.zeros((4, 4)),
+            np.zeros((4, 5), dtype=int),
+            r"expected labels of the image's shape \(4, 4\); got \(4, 5\)",
+        ),
         (np.zeros((4, 4)), np.zeros((4, 4)), "integer labels"),
         (np.zeros((3, 4, 4)), np.zeros((4, 4), dtype=int), r"got \(3, 4, 4\)"),
     ],
