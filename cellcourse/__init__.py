@@ -14,6 +14,7 @@ backend behind the learner's back.
 ``preprocess``      normalisation, patches, tiling and stitching, group splits
 ``plot``            figures (each function returns the Figure)
 ``exercises``       the checks of every chapter (``ex.q1.check(...)``)
+``widgets``         interactive viewers (contrast, stacks) for the notebooks
 ``doctor``          environment report
 ==================  ==========================================================
 """
@@ -41,6 +42,7 @@ _SUBMODULES = (
     "registry",
     "runner",
     "synthetic",
+    "widgets",
 )
 
 __all__ = [
