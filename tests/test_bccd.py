@@ -19,17 +19,6 @@ needs_mirror = pytest.mark.skipif(not MIRROR.is_dir(), reason="shared data mirro
 
 
 @pytest.fixture(scope="module")
-def data_env(tmp_path_factory):
-    """A fresh cache filled from the mirror once for this module."""
-    cache = tmp_path_factory.mktemp("cache")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CELLCOURSE_DATA_DIR", str(cache))
-    mp.setenv("CELLCOURSE_DATA_MIRROR", str(MIRROR))
-    yield cache
-    mp.undo()
-
-
-@pytest.fixture(scope="module")
 def cells(data_env):
     """The crops at the default size, prepared once (about 10 s)."""
     return load_bccd_cells(progress=False)

@@ -14,17 +14,6 @@ MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mirror"
 pytestmark = pytest.mark.skipif(not MIRROR.is_dir(), reason="shared data mirror not present")
 
 
-@pytest.fixture(scope="module")
-def data_env(tmp_path_factory):
-    """A fresh cache filled from the mirror once for this module."""
-    cache = tmp_path_factory.mktemp("cache")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CELLCOURSE_DATA_DIR", str(cache))
-    mp.setenv("CELLCOURSE_DATA_MIRROR", str(MIRROR))
-    yield cache
-    mp.undo()
-
-
 @pytest.fixture
 def bbbc039(data_env, monkeypatch):
     monkeypatch.setenv("CELLCOURSE_DATA_DIR", str(data_env))

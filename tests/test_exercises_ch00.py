@@ -15,16 +15,12 @@ needs_mirror = pytest.mark.skipif(not MIRROR.is_dir(), reason="shared data mirro
 
 
 @pytest.fixture(scope="module")
-def bbbc039(tmp_path_factory):
+def bbbc039(data_env):
     from cellcourse.datasets import load_bbbc039
 
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CELLCOURSE_DATA_DIR", str(tmp_path_factory.mktemp("cache")))
-    mp.setenv("CELLCOURSE_DATA_MIRROR", str(MIRROR))
     ch00._first_labels.cache_clear()
     yield load_bbbc039(n_images=20, progress=False)
     ch00._first_labels.cache_clear()
-    mp.undo()
 
 
 def test_q1_bit_depth():
