@@ -12,6 +12,9 @@ backend behind the learner's back.
 ``download``        verified, atomic, resumable downloads; the mirror
 ``synthetic``       generated images and time-lapses with exact ground truth
 ``preprocess``      normalisation, patches, tiling and stitching, group splits
+``models``          Keras model builders (linear classifier, small CNN)
+``metrics``         classification metrics (accuracy, macro-F1, confusion matrix)
+``backbones``       ImageNet-pretrained EfficientNet-Lite0, offline
 ``plot``            figures (each function returns the Figure)
 ``exercises``       the checks of every chapter (``ex.q1.check(...)``)
 ``widgets``         interactive viewers (contrast, stacks) for the notebooks
@@ -36,6 +39,7 @@ _SUBMODULES = (
     "download",
     "exercises",
     "metrics",
+    "models",
     "plot",
     "preprocess",
     "progress",

@@ -89,7 +89,7 @@ def test_untouched_exercise_notebook_runs_and_reports_not_attempted(path, monkey
     )
     client = NotebookClient(
         exercise,
-        timeout=600,
+        timeout=300,  # fail fast if a kernel ever stalls, rather than hang the suite
         kernel_name="python3",
         resources={"metadata": {"path": str(ROOT / "notebooks")}},
     )
