@@ -219,6 +219,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:  # bad settings or arguments: say it plainly, no traceback
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as err:  # a dependency missing from this Python
+        print(
+            f"error: the package {err.name!r} is not installed in this Python "
+            f"({sys.executable}). Install the course with `pip install -e .` (or "
+            "`pip install cellcourse`) in the environment you run it from.",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

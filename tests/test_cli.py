@@ -99,3 +99,19 @@ def test_bad_environment_gives_a_message_not_a_traceback(monkeypatch, capsys):
     monkeypatch.setenv("CELLCOURSE_QUICK", "sometimes")
     assert main(["run", "00_microscopy_images"]) == 2
     assert "CELLCOURSE_QUICK must be 1 or 0" in capsys.readouterr().err
+
+
+def test_missing_dependency_is_explained(monkeypatch, capsys):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_nbformat(name, *args, **kwargs):
+        if name == "nbformat" or name.startswith("nbformat."):
+            raise ModuleNotFoundError("No module named 'nbformat'", name="nbformat")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(__import__("sys").modules, "cellcourse.authoring", raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_nbformat)
+    assert main(["build", "--check"]) == 2
+    assert "'nbformat' is not installed" in capsys.readouterr().err
