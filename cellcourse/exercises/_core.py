@@ -1026,12 +1026,7 @@ class Exercise:
         CheckFailed
             If the outcome is not a pass (the message says what it was).
         """
-        result = self._evaluate(answers)
-        if not result.passed:
-            raise CheckFailed(
-                f"exercise {self.id}: expected the check to pass, got: {result.message}"
-            ) from result.error
-        return result
+        return self._assert_outcome(answers, lambda r: r.passed, "the check to pass")
 
     def assert_check_failed(self, *answers: Any) -> CheckResult:
         """Assert that the answers get "Not yet" (incorrect); nothing is shown or recorded.
@@ -1045,12 +1040,9 @@ class Exercise:
         CheckFailed
             If the outcome is not ``INCORRECT``.
         """
-        result = self._evaluate(answers)
-        if result.outcome is not Outcome.INCORRECT:
-            raise CheckFailed(
-                f"exercise {self.id}: expected the check to fail, got: {result.message}"
-            )
-        return result
+        return self._assert_outcome(
+            answers, lambda r: r.outcome is Outcome.INCORRECT, "the check to fail"
+        )
 
     def assert_check_unattempted(self, *answers: Any) -> CheckResult:
         """Assert that the answers count as not attempted; nothing is shown or recorded.
@@ -1064,11 +1056,17 @@ class Exercise:
         CheckFailed
             If the outcome is not ``NOT_ATTEMPTED``.
         """
+        return self._assert_outcome(
+            answers, lambda r: r.outcome is Outcome.NOT_ATTEMPTED, "'not attempted'"
+        )
+
+    def _assert_outcome(self, answers: tuple, wanted: Callable, expected: str) -> CheckResult:
+        """Evaluate without showing or recording; raise CheckFailed unless ``wanted(result)``."""
         result = self._evaluate(answers)
-        if result.outcome is not Outcome.NOT_ATTEMPTED:
+        if not wanted(result):
             raise CheckFailed(
-                f"exercise {self.id}: expected 'not attempted', got: {result.message}"
-            )
+                f"exercise {self.id}: expected {expected}, got: {result.message}"
+            ) from result.error
         return result
 
     # ------------------------------------------------------------------ hints and solution
