@@ -130,7 +130,7 @@ def diagnose(check_gpu: bool = True) -> list[Finding]:
             )
         )
     else:
-        version = _version(module if module != "jax" else "jax")
+        version = _version(module)
         if version is None or importlib.util.find_spec(module) is None:
             found.append(
                 Finding(
