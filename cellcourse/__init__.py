@@ -12,7 +12,8 @@ backend behind the learner's back.
 ``download``        verified, atomic, resumable downloads; the mirror
 ``synthetic``       generated images and time-lapses with exact ground truth
 ``preprocess``      normalisation, patches, tiling and stitching, group splits
-``models``          Keras model builders (linear classifier, small CNN)
+``models``          Keras model builders (linear, small CNN, transfer classifier)
+``train``           thin helpers over ``model.fit``: data checks, fit, predict
 ``metrics``         classification metrics (accuracy, macro-F1, confusion matrix)
 ``backbones``       ImageNet-pretrained EfficientNet-Lite0, offline
 ``plot``            figures (each function returns the Figure)
@@ -46,6 +47,7 @@ _SUBMODULES = (
     "registry",
     "runner",
     "synthetic",
+    "train",
     "widgets",
 )
 

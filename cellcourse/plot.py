@@ -14,6 +14,9 @@ __all__ = [
     "overlay_labels",
     "intensity_histogram",
     "confusion_matrix_figure",
+    "training_curves",
+    "feature_maps",
+    "learning_curve",
 ]
 
 
@@ -311,5 +314,336 @@ def confusion_matrix_figure(
     if title:
         ax.set_title(title, fontsize=9)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label=bar_label)
+    fig.tight_layout()
+    return fig
+
+
+def _history_dict(history) -> dict:
+    values = getattr(history, "history", history)  # a keras History holds its dict in .history
+    if not isinstance(values, dict):
+        raise TypeError(
+            f"expected a keras History (from model.fit) or a dict of lists such as "
+            f'{{"loss": [...], "val_loss": [...]}}; got {type(history).__name__}'
+        )
+    return values
+
+
+def _curve(values, key: str) -> np.ndarray:
+    try:
+        curve = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"expected history[{key!r}] as a list of numbers; got {values!r}") from None
+    if curve.ndim != 1 or curve.size == 0:
+        raise ValueError(
+            f"expected history[{key!r}] as a non-empty list, one value per epoch; "
+            f"got shape {curve.shape}"
+        )
+    return curve
+
+
+def training_curves(history, metrics=("loss", "accuracy"), baseline=None, title=None):
+    """Training and validation curves, one panel per metric, against the epoch.
+
+    Parameters
+    ----------
+    history : keras.callbacks.History or dict of str to list of float
+        What ``model.fit`` returns (or its ``.history``): metric name → one
+        value per epoch; validation values under ``"val_" + name``.
+    metrics : str or sequence of str
+        Metrics to draw, e.g. ``("loss", "accuracy")``; each must be a key of
+        the history. Its ``val_`` curve is drawn when present.
+    baseline : dict of str to float, optional
+        Metric → a reference value drawn as a dashed line labelled
+        "baseline", e.g. ``{"accuracy": 0.85}`` for the accuracy of a simpler
+        model or of always predicting the commonest class.
+    title : str, optional
+        Title over all panels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per metric; x axis epochs ``1 .. E``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``history`` is not a History or dict, a metric is missing (the
+        message lists the keys there are) or a curve is not a list of numbers.
+
+    Notes
+    -----
+    A validation curve that turns up while the training curve still falls is
+    the sign of overfitting. See chapters 02 and 03.
+
+    Examples
+    --------
+    >>> history = {"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.8, 0.9]}
+    >>> fig = training_curves(history, metrics="loss")
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    ['training', 'validation']
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    values = _history_dict(history)
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+    if not isinstance(metrics, list | tuple) or not metrics:
+        raise TypeError(f'expected metrics as a str or a list of str, e.g. "loss"; got {metrics!r}')
+    available = ", ".join(map(repr, values)) or "none"
+    for metric in metrics:
+        if not isinstance(metric, str) or metric not in values:
+            raise ValueError(
+                f"the history has no metric {metric!r}; expected one of its keys: {available}"
+            )
+    if baseline is None:
+        baseline = {}
+    if not isinstance(baseline, dict):
+        raise TypeError(
+            f'expected baseline as a dict such as {{"accuracy": 0.85}}; got {baseline!r}'
+        )
+    for metric, value in baseline.items():
+        if metric not in metrics:
+            raise ValueError(
+                f"baseline given for {metric!r}, which is not drawn; expected one of {list(metrics)}"
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+            raise TypeError(f"expected a number as baseline for {metric!r}; got {value!r}")
+
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.2), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        curve = _curve(values[metric], metric)
+        ax.plot(np.arange(1, len(curve) + 1), curve, "o-", color="C0", ms=3, label="training")
+        if f"val_{metric}" in values:
+            val = _curve(values[f"val_{metric}"], f"val_{metric}")
+            ax.plot(np.arange(1, len(val) + 1), val, "o-", color="C1", ms=3, label="validation")
+        if metric in baseline:
+            ax.axhline(float(baseline[metric]), color="0.4", linestyle="--", label="baseline")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _as_maps(maps: dict) -> dict[str, np.ndarray]:
+    if not isinstance(maps, dict) or not maps:
+        raise TypeError(
+            f"expected maps as a non-empty dict layer name → (Y, X, F) array, e.g. from "
+            f"cellcourse.models.layer_outputs; got {type(maps).__name__}"
+        )
+    out = {}
+    for name, array in maps.items():
+        array = np.asarray(array)
+        if array.ndim == 4 and array.shape[0] == 1:
+            array = array[0]
+        if array.ndim != 3:
+            raise ValueError(
+                f"expected the maps of layer {name!r} for one image, of shape (Y, X, F) or "
+                f"(1, Y, X, F); got {array.shape} (select one image: maps[name][i])"
+            )
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"expected numeric maps for layer {name!r}; got dtype {array.dtype}")
+        out[str(name)] = array
+    return out
+
+
+def _display_image(image) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim == 4 and image.shape[0] == 1:
+        image = image[0]
+    image = _as_2d_or_rgb(image)
+    if image.ndim == 3 and image.dtype.kind == "f":
+        # RGB floats must lie in 0..1 for imshow; a prepared input (e.g. -1..1) is stretched
+        low, high = float(image.min()), float(image.max())
+        image = (image - low) / (high - low) if high > low else np.zeros_like(image)
+    return image
+
+
+def feature_maps(maps, n_maps=8, image=None, title=None):
+    """Feature maps of one image: one row per layer, its first channels side by side.
+
+    Parameters
+    ----------
+    maps : dict of str to (Y, X, F) or (1, Y, X, F) ndarray
+        Layer name → its output for one image, e.g. ``{name: out[i] for name,
+        out in layer_outputs(model, x, names).items()}``. Y, X and F may differ
+        between layers.
+    n_maps : int
+        Number of channels (feature maps) shown per layer: the first
+        ``n_maps``, or all F if fewer.
+    image : (Y, X), (Y, X, 1) or (Y, X, 3) ndarray, optional
+        The input image, drawn in the first column of the first row.
+    title : str, optional
+        Title over the figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Rows = layers in the order given; each map is stretched to its own
+        minimum and maximum (grey: dark = low, bright = high).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``maps`` is not a non-empty dict of 3-D arrays, or ``n_maps`` not a
+        positive int.
+
+    Notes
+    -----
+    Early layers respond to edges and intensity; deeper layers are coarser
+    (pooling) and harder to read. See chapter 02.
+
+    Examples
+    --------
+    >>> maps = {"block1_relu": np.random.default_rng(0).random((16, 16, 4))}
+    >>> fig = feature_maps(maps, n_maps=3)
+    >>> len(fig.axes), fig.axes[0].get_title()
+    (3, 'map 1')
+    """
+    import matplotlib.pyplot as plt
+
+    maps = _as_maps(maps)
+    if isinstance(n_maps, bool) or not isinstance(n_maps, int | np.integer) or n_maps < 1:
+        raise ValueError(f"expected n_maps as a positive int; got {n_maps!r}")
+    shown = image is not None
+    if shown:
+        image = _display_image(image)
+    n_cols = min(int(n_maps), max(a.shape[-1] for a in maps.values())) + int(shown)
+    fig, axes = plt.subplots(
+        len(maps), n_cols, figsize=(1.6 * n_cols, 1.7 * len(maps) + 0.3), squeeze=False
+    )
+    for row, (name, array) in enumerate(maps.items()):
+        if shown:
+            if row == 0:
+                show_image(image, ax=axes[row, 0], title="input")
+            else:
+                axes[row, 0].set_axis_off()
+        n_drawn = min(int(n_maps), array.shape[-1])
+        for j, ax in enumerate(axes[row, int(shown) :]):
+            if j >= n_drawn:
+                ax.set_axis_off()
+                continue
+            ax.imshow(array[..., j], cmap="gray", interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(f"map {j + 1}", fontsize=8)
+            if j == 0:
+                ax.set_ylabel(f"{name}\n{array.shape[0]}×{array.shape[1]}", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def learning_curve(
+    sizes,
+    scores,
+    ylabel="test macro-F1",
+    xlabel="labelled cells per class",
+    title=None,
+    chance=None,
+):
+    """Score against the amount of training data, one line per method, log x axis.
+
+    Parameters
+    ----------
+    sizes : sequence of float, length N
+        Training set sizes (positive), e.g. ``[5, 10, 20, 50]`` labelled cells
+        per class; drawn on a logarithmic axis.
+    scores : dict of str to (N,) or (N, R) array_like
+        Method name → its score at each size; with R repeats (e.g. seeds or
+        resampled training sets) the mean is drawn with a band from the
+        smallest to the largest repeat.
+    ylabel, xlabel : str
+        Axis labels.
+    title : str, optional
+    chance : float, optional
+        Score of guessing, drawn as a dashed line labelled "chance".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``sizes`` are not positive numbers or a score array does not have
+        N rows; the message names the shapes.
+
+    Notes
+    -----
+    Pretrained features usually win when labels are few; the gap closes as
+    the training set grows. See chapter 03.
+
+    Examples
+    --------
+    >>> fig = learning_curve([5, 10, 20], {"transfer": [[0.6, 0.7], [0.8, 0.8], [0.9, 0.85]]},
+    ...                      chance=1 / 3)
+    >>> fig.axes[0].get_xscale(), [line.get_label() for line in fig.axes[0].get_lines()]
+    ('log', ['transfer', 'chance'])
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullLocator
+
+    try:
+        sizes = np.asarray(sizes, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"expected sizes as a sequence of numbers; got {sizes!r}") from None
+    if sizes.ndim != 1 or sizes.size == 0 or not np.all(np.isfinite(sizes) & (sizes > 0)):
+        raise ValueError(
+            f"expected sizes as a non-empty 1-D sequence of positive numbers (log axis); "
+            f"got {sizes.tolist()}"
+        )
+    if not isinstance(scores, dict) or not scores:
+        raise TypeError(
+            f'expected scores as a non-empty dict name → (N,) or (N, R) array, e.g. {{"CNN": '
+            f"[0.5, 0.7]}}; got {type(scores).__name__}"
+        )
+    curves = {}
+    for name, values in scores.items():
+        try:
+            values = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"expected numbers as scores of {name!r}; got {values!r}") from None
+        if values.ndim == 1:
+            values = values[:, np.newaxis]
+        if values.ndim != 2 or values.shape[0] != len(sizes) or values.shape[1] == 0:
+            raise ValueError(
+                f"expected scores of {name!r} of shape ({len(sizes)},) or ({len(sizes)}, R), "
+                f"one row per size; got {np.shape(scores[name])}"
+            )
+        if not np.isfinite(values).all():
+            raise ValueError(f"expected finite scores for {name!r}; got {values.tolist()}")
+        curves[str(name)] = values
+    if chance is not None and (
+        isinstance(chance, bool) or not isinstance(chance, int | float | np.number)
+    ):
+        raise TypeError(f"expected chance as a number or None; got {chance!r}")
+
+    order = np.argsort(sizes)
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for i, (name, values) in enumerate(curves.items()):
+        values = values[order]
+        ax.plot(sizes[order], values.mean(axis=1), "o-", color=f"C{i}", label=name)
+        if values.shape[1] > 1:
+            ax.fill_between(
+                sizes[order], values.min(axis=1), values.max(axis=1), color=f"C{i}", alpha=0.2
+            )
+    if chance is not None:
+        ax.axhline(float(chance), color="0.4", linestyle="--", label="chance")
+    ax.set_xscale("log")
+    # tick exactly the sizes measured, written plainly (5, 10, 20, not 10^1)
+    ax.set_xticks(sizes[order], labels=[f"{s:g}" for s in sizes[order]])
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig

@@ -15,6 +15,7 @@ arrays, roughly in 0–1, channels last.
 ``predict_tiled``              predict a whole image of any size, tile by tile
 ``split_by_group``             train/validation/test split without leakage
 ``check_no_group_leakage``     prove that no group is in two splits
+``sample_per_class``           the same number of samples of every class
 =============================  ===================================================
 
 Axes letters: S sample, Y, X, C channel (channels last).
@@ -37,6 +38,7 @@ __all__ = [
     "grid_patches",
     "normalize_percentile",
     "predict_tiled",
+    "sample_per_class",
     "split_by_group",
     "stitch_tiles",
     "tile_image",
@@ -1062,3 +1064,107 @@ def check_no_group_leakage(groups, *index_arrays, names: Sequence[str] | None = 
             + more
             + ". Expected every group in exactly one split; split with split_by_group(groups)"
         )
+
+
+# ----------------------------------------------------------------------------------------
+# class-balanced subsets
+# ----------------------------------------------------------------------------------------
+
+
+def sample_per_class(y, n_per_class, rng=None, among=None) -> np.ndarray:
+    """Indices of ``n_per_class`` randomly chosen samples of every class.
+
+    For learning curves ("how good is the model with 5, 10, 50 labelled cells
+    per class?") and for balanced subsets: the samples of each class are
+    drawn without replacement from the indices ``among`` (e.g. the training
+    split), so the validation and test sets stay untouched.
+
+    Parameters
+    ----------
+    y : (S,) array_like of int
+        Class label of each sample.
+    n_per_class : int or None
+        Samples to draw from each class (positive); None takes all of
+        ``among``.
+    rng : numpy.random.Generator or int or None
+        Randomness; the same seed gives the same indices.
+    among : (M,) array_like of int, optional
+        Indices into ``y`` to draw from, without repeats; default all
+        ``0 .. S-1``.
+
+    Returns
+    -------
+    (K * n_per_class,) ndarray of int64
+        Sorted indices into ``y`` (K = number of classes in ``y``); with
+        ``n_per_class=None``, the sorted ``among``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``y`` is not 1-D integer labels, ``among`` not unique indices into
+        ``y``, ``n_per_class`` not a positive int, or a class has fewer than
+        ``n_per_class`` samples among the indices (the message names the class
+        and how many samples it has).
+
+    Notes
+    -----
+    Every class present anywhere in ``y`` must be represented in ``among``;
+    a class missing from the training split is an error, not silently
+    skipped. Drawing smaller subsets from the same seed gives unrelated
+    subsets (not nested ones); repeat with several seeds to see the spread.
+    See chapter 03.
+
+    Examples
+    --------
+    >>> y = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> idx = sample_per_class(y, 2, rng=0)
+    >>> np.bincount(y[idx]).tolist()
+    [2, 2, 2]
+    >>> sample_per_class(y, 2, rng=0, among=[0, 1, 2, 3, 4, 6, 7]).size
+    6
+    """
+    y = _as_array(y, "y")
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError(f"expected y of shape (S,), one class label per sample; got {y.shape}")
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"expected y as integer class labels; got dtype={y.dtype}")
+    if among is None:
+        among = np.arange(len(y), dtype=np.int64)
+    else:
+        among = _as_array(among, "among")
+        if among.ndim != 1 or among.size == 0 or among.dtype.kind not in "iu":
+            raise ValueError(
+                f"expected among as a non-empty 1-D array of integer indices into y; got "
+                f"shape {among.shape}, dtype={among.dtype}"
+            )
+        if among.min() < 0 or among.max() >= len(y):
+            raise ValueError(
+                f"expected among as indices 0..{len(y) - 1} into y of length {len(y)}; got "
+                f"indices from {among.min()} to {among.max()}"
+            )
+        if len(np.unique(among)) != len(among):
+            raise ValueError(
+                f"expected among without repeated indices; got {len(among)} indices of which "
+                f"{len(np.unique(among))} are distinct"
+            )
+        among = among.astype(np.int64)
+    if n_per_class is not None and (
+        isinstance(n_per_class, bool)
+        or not isinstance(n_per_class, int | np.integer)
+        or n_per_class < 1
+    ):
+        raise ValueError(f"expected n_per_class as a positive int or None; got {n_per_class!r}")
+    rng = _as_rng(rng)
+    among = np.sort(among)  # the order of among does not change the draw
+    if n_per_class is None:
+        return among
+    chosen = []
+    for label in np.unique(y):  # sorted classes: the same seed draws the same samples
+        candidates = among[y[among] == label]
+        if len(candidates) < n_per_class:
+            raise ValueError(
+                f"class {label.item()} has {len(candidates)} sample(s) among the given indices; "
+                f"expected at least n_per_class={n_per_class}"
+            )
+        chosen.append(rng.choice(candidates, size=int(n_per_class), replace=False))
+    return np.sort(np.concatenate(chosen)).astype(np.int64)

@@ -7,8 +7,14 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from cellcourse import set_seed  # noqa: E402
-from cellcourse.models import linear_classifier, small_cnn  # noqa: E402
+from cellcourse import backbones, set_seed  # noqa: E402
+from cellcourse.models import (  # noqa: E402
+    layer_outputs,
+    linear_classifier,
+    small_cnn,
+    transfer_classifier,
+    unfreeze_backbone,
+)
 
 
 def _separable(n_per_class=16, size=8, seed=0):
@@ -124,3 +130,169 @@ def test_small_cnn_validates_arguments(kwargs, error, match):
     arguments = {"input_shape": (16, 16, 3), "n_classes": 3, **kwargs}
     with pytest.raises(error, match=match):
         small_cnn(**arguments)
+
+
+# ----------------------------------------------------------------------------------------
+# transfer_classifier and unfreeze_backbone (random weights: fast; one ImageNet build)
+# ----------------------------------------------------------------------------------------
+
+FEATURES = 1280  # EfficientNet-Lite0 features per image
+
+
+def _trainable_count(model):
+    return sum(int(np.prod(v.shape)) for v in model.trainable_weights)
+
+
+def _batch_norms(backbone):
+    return [
+        layer for layer in backbone.layers if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+
+
+@pytest.fixture(scope="module")
+def frozen():
+    """A transfer classifier as built (never unfrozen, never trained: tests only read it)."""
+    return transfer_classifier((64, 64, 3), n_classes=3, weights=None)
+
+
+def test_transfer_classifier_is_a_frozen_backbone_with_a_new_head(frozen):
+    assert [layer.name for layer in frozen.layers] == [
+        "image",
+        "backbone",
+        "dropout",
+        "scores_softmax",
+    ]
+    backbone = frozen.get_layer("backbone")
+    assert isinstance(backbone, keras.Model) and backbone.output_shape == (None, FEATURES)
+    assert backbone.trainable is False
+    assert frozen.get_layer("dropout").rate == pytest.approx(0.2)
+    assert frozen.output_shape == (None, 3)
+    # only the head trains: one weight per feature and class, plus one bias per class
+    assert _trainable_count(frozen) == FEATURES * 3 + 3
+    assert frozen.count_params() == backbone.count_params() + FEATURES * 3 + 3
+    probs = keras.ops.convert_to_numpy(frozen(np.zeros((2, 64, 64, 3), "float32")))
+    np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-5)
+
+
+def test_unfreeze_backbone_last_layers_keeps_batch_norm_frozen():
+    set_seed(0)
+    model = transfer_classifier((64, 64, 3), n_classes=3, weights=None, dropout=0)
+    backbone = model.get_layer("backbone")
+    head = FEATURES * 3 + 3
+    # the last 5 layers with weights: block15_dwconv_bn, block15_project_conv,
+    # block15_project_bn, head_conv, head_bn; only the two convolutions may train
+    n_trainable = unfreeze_backbone(model, n_layers=5)
+    trained = [layer.name for layer in backbone.layers if layer.trainable and layer.weights]
+    assert trained == ["block15_project_conv", "head_conv"]
+    assert n_trainable == head + 1152 * 320 + 320 * FEATURES  # 1 x 1 convolutions, no bias
+    assert n_trainable == _trainable_count(model)
+    assert not any(bn.trainable for bn in _batch_norms(backbone))
+
+    everything = unfreeze_backbone(model)
+    convolutions = [
+        layer for layer in backbone.layers if layer.weights and layer not in _batch_norms(backbone)
+    ]
+    assert everything == head + sum(layer.count_params() for layer in convolutions)
+    assert not any(bn.trainable for bn in _batch_norms(backbone))
+    # unfreezing fewer layers again freezes the rest
+    assert unfreeze_backbone(model, n_layers=5) == n_trainable
+
+    # frozen batch norms keep their ImageNet statistics even in training mode
+    x = np.random.default_rng(0).normal(size=(4, 64, 64, 3)).astype("float32")
+    stem_bn = backbone.get_layer("stem_bn")
+    before = keras.ops.convert_to_numpy(stem_bn.moving_mean)
+    model(x, training=True)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(stem_bn.moving_mean), before)
+    stem_bn.trainable = True  # the mistake unfreeze_backbone avoids: the statistics move
+    model(x, training=True)
+    assert not np.allclose(keras.ops.convert_to_numpy(stem_bn.moving_mean), before)
+
+
+def test_unfreeze_backbone_validates(frozen):
+    with pytest.raises(ValueError, match=r"layer named 'backbone'.*\['image', 'flatten', 'scores"):
+        unfreeze_backbone(linear_classifier((8, 8, 3), n_classes=2))
+    with pytest.raises(TypeError, match="keras.Model"):
+        unfreeze_backbone("model")
+    n_weighted = sum(1 for layer in frozen.get_layer("backbone").layers if layer.weights)
+    for n_layers, error, match in [
+        (0, ValueError, f"n_layers from 1 to {n_weighted} .*got 0"),
+        (n_weighted + 1, ValueError, f"got {n_weighted + 1}"),
+        (2.5, TypeError, "positive int or None; got 2.5"),
+        (True, TypeError, "got True"),
+    ]:
+        with pytest.raises(error, match=match):
+            unfreeze_backbone(frozen, n_layers=n_layers)
+    assert frozen.get_layer("backbone").trainable is False  # left as it was
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (
+            {"input_shape": (64, 64, 1)},
+            ValueError,
+            r"\(Y, X, 3\) with ImageNet weights.*got \(64, 64, 1\).*np\.repeat",
+        ),
+        ({"weights": "imagenet21k"}, ValueError, "\"imagenet\" or None; got 'imagenet21k'"),
+        ({"dropout": 1.0}, ValueError, r"\[0, 1\); got 1.0"),
+        ({"dropout": None}, TypeError, "dropout"),
+        ({"backbone": 3}, TypeError, "name of a network.*got 3"),
+        ({"backbone": "NoSuchNet", "weights": None}, ValueError, "got 'NoSuchNet'"),
+        ({"n_classes": 1}, ValueError, "n_classes >= 2"),
+        ({"input_shape": (64, 64)}, ValueError, r"\(Y, X, C\).*got \(64, 64\)"),
+        ({"name": ""}, TypeError, "name"),
+    ],
+)
+def test_transfer_classifier_validates_arguments(kwargs, error, match):
+    arguments = {"input_shape": (64, 64, 3), "n_classes": 3, **kwargs}
+    with pytest.raises(error, match=match):
+        transfer_classifier(**arguments)
+
+
+def test_transfer_classifier_with_imagenet_weights(data_env):
+    model = transfer_classifier((64, 64, 3), n_classes=4, dropout=0)
+    assert [layer.name for layer in model.layers] == ["image", "backbone", "scores_softmax"]
+    assert _trainable_count(model) == FEATURES * 4 + 4
+    cached = backbones._read_cache(backbones._cache_path())  # the converted ImageNet weights
+    backbone = model.get_layer("backbone")
+    for name in ("stem_conv", "block8_dwconv", "head_bn"):
+        for got, expected in zip(backbone.get_layer(name).get_weights(), cached[name], strict=True):
+            np.testing.assert_array_equal(got, expected)
+
+
+# ----------------------------------------------------------------------------------------
+# layer_outputs
+# ----------------------------------------------------------------------------------------
+
+
+def test_layer_outputs_of_a_small_cnn():
+    set_seed(0)
+    model = small_cnn((16, 16, 1), n_classes=2, filters=(4, 8), batch_norm=False, dropout=0)
+    x = np.random.default_rng(0).random((2, 16, 16, 1)).astype("float32")
+    maps = layer_outputs(model, x, ["block1_relu", "block2_pool", "global_pool"])
+    assert list(maps) == ["block1_relu", "block2_pool", "global_pool"]
+    assert maps["block1_relu"].shape == (2, 16, 16, 4)
+    assert maps["block2_pool"].shape == (2, 4, 4, 8)
+    assert maps["global_pool"].shape == (2, 8)
+    assert maps["block1_relu"].min() >= 0  # after a ReLU
+    # global average pooling is the mean of the last map over Y and X
+    np.testing.assert_allclose(
+        maps["global_pool"], maps["block2_pool"].mean(axis=(1, 2)), rtol=1e-5
+    )
+    one = layer_outputs(model, x, "block1_relu")
+    np.testing.assert_allclose(one["block1_relu"], maps["block1_relu"], rtol=1e-6)
+
+
+def test_layer_outputs_validates(frozen):
+    model = small_cnn((16, 16, 1), n_classes=2, filters=(4,))
+    x = np.zeros((1, 16, 16, 1), "float32")
+    with pytest.raises(ValueError, match=r"unknown layer name\(s\) \['conv1'\].*'block1_conv'"):
+        layer_outputs(model, x, ["conv1"])
+    with pytest.raises(TypeError, match="non-empty list of str"):
+        layer_outputs(model, x, [])
+    with pytest.raises(
+        ValueError, match=r"\(S, 16, 16, 1\) for model 'small_cnn', got \(16, 16, 1\)"
+    ):
+        layer_outputs(model, x[0], ["block1_conv"])
+    with pytest.raises(ValueError, match=r"inside the nested model\(s\) \['backbone'\]"):
+        layer_outputs(frozen, np.zeros((1, 64, 64, 3), "float32"), ["head_conv"])

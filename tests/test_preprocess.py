@@ -16,6 +16,7 @@ from cellcourse.preprocess import (
     grid_patches,
     normalize_percentile,
     predict_tiled,
+    sample_per_class,
     split_by_group,
     stitch_tiles,
     tile_image,
@@ -538,3 +539,68 @@ def test_leak_check_validates_indices():
         check_no_group_leakage(["a", "b"], [0, 1])
     with pytest.raises(ValueError, match="expected 2 names"):
         check_no_group_leakage(["a", "b"], [0], [1], names=["train"])
+
+
+# ----------------------------------------------------------------------------------------
+# sample_per_class
+# ----------------------------------------------------------------------------------------
+
+# 0 has 4 samples, 1 has 3, 2 has 5
+Y_CLASSES = np.array([0, 1, 2, 0, 1, 2, 2, 0, 1, 2, 0, 2])
+
+
+def test_sample_per_class_counts_and_sorted_int64():
+    idx = sample_per_class(Y_CLASSES, 3, rng=0)
+    assert idx.dtype == np.int64
+    assert np.all(np.diff(idx) > 0)  # sorted, no repeats
+    assert np.bincount(Y_CLASSES[idx]).tolist() == [3, 3, 3]
+    # all samples of the smallest class are taken when it has exactly n_per_class
+    assert set(np.flatnonzero(Y_CLASSES == 1)) <= set(idx.tolist())
+    np.testing.assert_array_equal(sample_per_class(Y_CLASSES, None), np.arange(12))
+
+
+def test_sample_per_class_draws_only_from_among():
+    among = np.array(
+        [11, 0, 1, 2, 3, 4, 5, 8]
+    )  # class 0: 0, 3; class 1: 1, 4, 8; class 2: 2, 5, 11
+    idx = sample_per_class(Y_CLASSES, 2, rng=1, among=among)
+    assert set(idx.tolist()) <= set(among.tolist())
+    assert np.bincount(Y_CLASSES[idx]).tolist() == [2, 2, 2]
+    assert {0, 3} <= set(idx.tolist())  # the only two of class 0 among them
+    np.testing.assert_array_equal(sample_per_class(Y_CLASSES, None, among=among), np.sort(among))
+    # the order of among does not matter, only its content
+    np.testing.assert_array_equal(idx, sample_per_class(Y_CLASSES, 2, rng=1, among=among[::-1]))
+
+
+def test_sample_per_class_same_seed_same_indices():
+    y = np.repeat([0, 1, 2], 20)
+    first = sample_per_class(y, 5, rng=3)
+    np.testing.assert_array_equal(first, sample_per_class(y, 5, rng=3))
+    np.testing.assert_array_equal(first, sample_per_class(y, 5, rng=np.random.default_rng(3)))
+    assert not np.array_equal(first, sample_per_class(y, 5, rng=4))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"n_per_class": 4}, ValueError, r"class 1 has 3 sample\(s\) .*at least n_per_class=4"),
+        (
+            {"n_per_class": 1, "among": [0, 1, 3]},
+            ValueError,
+            r"class 2 has 0 sample\(s\) among the given indices",
+        ),
+        ({"n_per_class": 0}, ValueError, "positive int or None; got 0"),
+        ({"n_per_class": 2.0}, ValueError, "got 2.0"),
+        ({"y": Y_CLASSES.astype(float)}, TypeError, "integer class labels; got dtype=float64"),
+        ({"y": Y_CLASSES.reshape(3, 4)}, ValueError, r"shape \(S,\).*got \(3, 4\)"),
+        ({"among": [0, 12]}, ValueError, r"indices 0\.\.11 into y of length 12; got .* to 12"),
+        ({"among": [-1, 2]}, ValueError, "from -1 to 2"),
+        ({"among": [0, 1, 1]}, ValueError, "without repeated indices; got 3 indices of which 2"),
+        ({"among": [0.0, 1.0]}, ValueError, "integer indices"),
+        ({"rng": "seed"}, TypeError, "rng must be"),
+    ],
+)
+def test_sample_per_class_errors(kwargs, error, match):
+    arguments = {"y": Y_CLASSES, "n_per_class": 1, **kwargs}
+    with pytest.raises(error, match=match):
+        sample_per_class(**arguments)
