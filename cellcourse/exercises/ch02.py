@@ -604,22 +604,29 @@ q5 = ThoughtExercise(
     chapter="02",
     name="q5",
     title=(
-        "In the first epochs, the CNN's validation loss is lower than its training loss, and "
-        "its validation accuracy higher. Is something wrong?"
+        "After the first epoch the training accuracy is already high, but the validation "
+        "accuracy can be far lower, even below always answering RBC, before it catches up. "
+        "Is the network overfitting?"
     ),
     hints=[
-        "Which layers of the model behave differently during `fit` and during `evaluate`?",
-        "Also think about *when* each number is measured: the training loss is an average "
-        "over all batches of the epoch; the validation loss is measured once, at its end.",
+        "Which layers of the model behave differently during `fit` and during prediction?",
+        "Batch normalisation divides by statistics of the batch while training. What does it "
+        "use at prediction time, and how many steps does that take to settle?",
+        "Also think about *when* each number is measured: the training values are averages "
+        "over the batches of the epoch; the validation values are measured once, at its end.",
     ],
     solution_code=(
-        "No, this is expected. Dropout and data augmentation act only while training: during "
-        "training the model sees altered images and loses part of its features at random, so "
-        "the training batches are harder than the validation images, which it sees whole and "
-        "unchanged. Also, the training loss is averaged over the whole epoch while the weights "
-        "are still improving (its early batches were predicted by a worse model), whereas the "
-        "validation loss is measured at the end of the epoch, with the latest weights. A "
-        "validation loss well *above* the training loss, rising while the training loss falls, "
-        "would be the warning sign (overfitting, chapter 04)."
+        "No. Overfitting is memorising the training cells, and it shows late: the validation "
+        "loss turns up while the training loss keeps falling. A gap in the very first epoch "
+        "has other causes. Batch normalisation scales each channel with the mean and variance "
+        "of the current batch while training, but at prediction time it uses running averages "
+        "of them, updated slowly (momentum 0.99: a few hundred steps to forget their starting "
+        "values). After one epoch of about a hundred steps they are still off, so predictions "
+        "on the validation set are distorted; a few epochs later they have settled and the "
+        "curves meet. Dropout and augmentation also make the two numbers differ: they act "
+        "only while training, making the training batches harder than the unchanged "
+        "validation images (this can even put the validation loss *below* the training loss "
+        "later on). And the training values are averaged over the epoch while the weights "
+        "improve, whereas the validation values use the weights at its end."
     ),
 )
