@@ -203,6 +203,11 @@ def test_q4_solutions_pass(keras, transfer_model):
     ch03.q4.assert_check_passed(course)
 
 
+def test_q4_untouched_model_is_not_attempted(transfer_model):
+    # what the exercise notebook holds before the learner writes anything
+    ch03.q4.assert_check_unattempted(transfer_model)
+
+
 def test_q4_nothing_unfrozen(keras, transfer_model):
     _compile(keras, transfer_model)
     assert "no convolution layer of the backbone" in failed(ch03.q4, transfer_model)

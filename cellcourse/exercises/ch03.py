@@ -18,7 +18,14 @@ import warnings
 import numpy as np
 
 from ..backbones import preprocess_efficientnet_lite0
-from ._core import CodingExercise, FunctionExercise, Incorrect, ThoughtExercise, describe
+from ._core import (
+    CodingExercise,
+    FunctionExercise,
+    Incorrect,
+    ThoughtExercise,
+    _NotAttempted,
+    describe,
+)
 
 __all__ = ["q1", "q2", "q3", "q4", "q5"]
 
@@ -384,6 +391,13 @@ def _check_fine_tuning(model) -> str | None:
         if isinstance(layer, keras.layers.Conv2D | keras.layers.DepthwiseConv2D)
     ]
     trainable_convs = [layer for layer in convs if layer.trainable]
+    untouched = not backbone.trainable or not any(layer.trainable for layer in weighted)
+    if untouched and getattr(model, "optimizer", None) is None:
+        # the model as transfer_classifier returns it: the learner has not started yet
+        raise _NotAttempted(
+            "`model` is still as `transfer_classifier` built it: its backbone is frozen and "
+            "it is not compiled. Unfreeze the top layers, compile it, then run this check again."
+        )
     if not backbone.trainable or not trainable_convs:
         raise Incorrect(
             "no convolution layer of the backbone is trainable, so fine-tuning would still "
