@@ -296,3 +296,14 @@ def test_layer_outputs_validates(frozen):
         layer_outputs(model, x[0], ["block1_conv"])
     with pytest.raises(ValueError, match=r"inside the nested model\(s\) \['backbone'\]"):
         layer_outputs(frozen, np.zeros((1, 64, 64, 3), "float32"), ["head_conv"])
+
+
+def test_transfer_classifier_on_a_keras_applications_backbone():
+    # offline: the architecture only; on a connected machine weights="imagenet" downloads weights
+    model = transfer_classifier((96, 96, 3), 4, backbone="MobileNetV3Small", weights=None)
+    backbone = model.get_layer("backbone")
+    assert model.output_shape == (None, 4)
+    assert not backbone.trainable
+    n_features = backbone.output_shape[-1]
+    assert n_features == 576  # MobileNetV3Small's last feature maps, not EfficientNet-Lite0's 1280
+    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == n_features * 4 + 4
