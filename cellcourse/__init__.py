@@ -14,7 +14,8 @@ backend behind the learner's back.
 ``preprocess``      normalisation, patches, tiling and stitching, group splits
 ``models``          Keras model builders (linear, small CNN, transfer classifier)
 ``train``           thin helpers over ``model.fit``: data checks, fit, predict
-``metrics``         classification metrics (accuracy, macro-F1, confusion matrix)
+``sampling``        class-balanced resampling and batches (over-, undersampling)
+``metrics``         classification metrics (accuracy, macro-F1, confusion matrix, PR)
 ``backbones``       ImageNet-pretrained EfficientNet-Lite0, offline
 ``plot``            figures (each function returns the Figure)
 ``exercises``       the checks of every chapter (``ex.q1.check(...)``)
@@ -46,6 +47,7 @@ _SUBMODULES = (
     "progress",
     "registry",
     "runner",
+    "sampling",
     "synthetic",
     "train",
     "widgets",

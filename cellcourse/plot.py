@@ -17,6 +17,7 @@ __all__ = [
     "training_curves",
     "feature_maps",
     "learning_curve",
+    "precision_recall_figure",
 ]
 
 
@@ -643,6 +644,109 @@ def learning_curve(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def precision_recall_figure(y_true, probs, class_names, ax=None, title=None):
+    """Precision-recall curves, one per class against the rest, with average precision.
+
+    Parameters
+    ----------
+    y_true : (S,) array_like of int
+        True class indices ``0 .. K-1``.
+    probs : (S, K) array_like of float
+        Class probabilities, e.g. ``model.predict(x)``.
+    class_names : sequence of str
+        Name of each class, in index order (K names).
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Recall on the x axis, precision on the y axis. Each class's curve is
+        labelled with its average precision (AP) and prevalence; a dashed line
+        in the same colour at the prevalence (the fraction of the class in
+        ``y_true``) is what random scores would give. A class absent from
+        ``y_true`` has no curve; its legend entry says so.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``probs`` is not (S, K) with one row per label, ``class_names`` not
+        K strings, or a label is not a column of ``probs``.
+
+    See Also
+    --------
+    cellcourse.metrics.precision_recall_curve, cellcourse.metrics.average_precision
+
+    Notes
+    -----
+    With unbalanced classes a rare class's curve can lie far below the common
+    class's even when accuracy is high: compare each curve with its own
+    baseline, not with the others. See chapter 05.
+
+    Examples
+    --------
+    >>> probs = [[0.8, 0.2], [0.6, 0.4], [0.3, 0.7], [0.25, 0.75]]
+    >>> fig = precision_recall_figure([0, 0, 1, 0], probs, ["RBC", "WBC"])
+    >>> fig.axes[0].get_legend_handles_labels()[1]  # a red cell ranks above the white one
+    ['RBC: AP = 0.92, prevalence = 0.75', 'WBC: AP = 0.50, prevalence = 0.25']
+    """
+    from .metrics.classification import (
+        _as_labels,
+        _check_probs,
+        average_precision,
+        precision_recall_curve,
+    )
+
+    if isinstance(class_names, str) or not all(isinstance(c, str) for c in class_names):
+        raise TypeError(f"expected class_names as a list of str; got {class_names!r}")
+    names = list(class_names)
+    y_true = _as_labels(y_true, "y_true")
+    probs = _check_probs(probs)
+    if probs.shape[1] != len(names):
+        raise ValueError(
+            f"expected one class name per column of probs {probs.shape}; got {len(names)} names"
+        )
+    if len(probs) != len(y_true):
+        raise ValueError(
+            f"expected one row of probs per label: y_true has {len(y_true)} labels, "
+            f"probs has {len(probs)} rows"
+        )
+    if y_true.max() >= len(names):
+        raise ValueError(
+            f"y_true holds class index {y_true.max()}, but there are only {len(names)} "
+            f"classes (columns of probs)"
+        )
+    fig, ax = _axes(ax, (5.5, 4.2))
+    for k, name in enumerate(names):
+        colour = f"C{k}"
+        prevalence = float(np.mean(y_true == k))
+        if prevalence == 0:
+            ax.plot([], [], color=colour, label=f"{name}: absent from y_true, no curve")
+            continue
+        precision, recall, _ = precision_recall_curve(y_true, probs, positive=k)
+        ap = average_precision(y_true, probs, positive=k)
+        # steps, as the curve is: precision holds from one threshold to the next
+        ax.plot(
+            recall,
+            precision,
+            color=colour,
+            drawstyle="steps-post",
+            label=f"{name}: AP = {ap:.2f}, prevalence = {prevalence:.2f}",
+        )
+        # "_" hides the baseline from the legend; the curve's label states its value
+        ax.axhline(prevalence, color=colour, linestyle="--", linewidth=1, label=f"_{name} chance")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.legend(fontsize=8, loc="lower left")
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()

@@ -4,14 +4,15 @@ Keras trains on almost anything it is given and reports a shape mismatch or a
 label out of range deep inside the backend, if at all. These helpers check the
 images and labels against the model first, in words a learner can act on,
 then call Keras: they hide nothing that ``compile``/``fit``/``predict`` do.
-Diagnosing a training history (under- and overfitting) joins them in
-chapter 04.
+After training, :func:`diagnose_history` reads the history and says in words
+whether the model under- or overfits, diverged or trained well (chapter 04).
 
 =============================  ===================================================
 ``check_classification_data``  images and labels fit the model? (clear errors)
 ``fit_classifier``             compile (Adam or SGD, cross-entropy) and fit
 ``predict_classes``            predicted classes and class probabilities
 ``extract_features``           feature vectors from a backbone or feature model
+``diagnose_history``           verdict, evidence and advice from a training history
 =============================  ===================================================
 
 Labels are integer class indices ``0 .. K-1`` (sparse labels, not one-hot).
@@ -22,11 +23,15 @@ Axes letters: S sample, Y, X, C channel (channels last). See chapters 02 and 03.
 from __future__ import annotations
 
 import numbers
+import textwrap
+from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = [
+    "HistoryDiagnosis",
     "check_classification_data",
+    "diagnose_history",
     "extract_features",
     "fit_classifier",
     "predict_classes",
@@ -530,3 +535,515 @@ def extract_features(model, x, batch_size=128):
         )
     batch_size = _check_positive_int(batch_size, "batch_size")
     return _predict(model, x, batch_size)
+
+
+# ----------------------------------------------------------------------------------------
+# diagnosis of a training history (chapter 04)
+# ----------------------------------------------------------------------------------------
+
+# The thresholds of the rules in diagnose_history (its Notes section explains each one).
+_MIN_EPOCHS = 3  # too short: fewer epochs show no trend
+_EXPLODE = 0.20  # diverging: the training curve ends > 20 % above its first value
+_RISE = 0.10  # overfitting: the validation curve ends > 10 % above its best value
+_JUMP = 0.20  # unstable: an epoch-to-epoch rise of > 20 % of the validation median ...
+_MIN_JUMPS = 2  # ... happening at least twice
+_STILL_FALLING = 0.10  # underfitting: > 10 % lower over the last `patience` epochs
+_LOW_ACCURACY = 0.9  # underfitting: training accuracy at the end below this
+_BARELY = 0.10  # underfitting: the training curve ends < 10 % below its first value
+_ACCURACY_KEYS = (
+    "accuracy",
+    "sparse_categorical_accuracy",
+    "categorical_accuracy",
+    "binary_accuracy",
+    "acc",
+)
+_HIGHER_IS_BETTER = ("acc", "auc", "precision", "recall", "f1", "iou", "io_u", "dice")
+
+
+@dataclass(frozen=True)
+class HistoryDiagnosis:
+    """What a training history says, in words: the result of :func:`diagnose_history`.
+
+    ``print(diagnosis)`` shows the verdict as a headline, then the evidence
+    and the advice as bullet lines.
+
+    Attributes
+    ----------
+    verdict : str
+        One of ``"healthy"``, ``"underfitting"``, ``"overfitting"``,
+        ``"unstable"``, ``"diverging"`` or ``"too short"``.
+    evidence : tuple of str
+        The numbers behind the verdict, each with its epoch (1-based).
+    advice : tuple of str
+        What to try next for this verdict.
+    best_epoch : int or None
+        1-based epoch of the lowest validation value of the metric (the
+        epoch that early stopping would keep); None without validation data.
+    gap : float or None
+        Training minus validation accuracy at ``best_epoch``; None without
+        validation data or without accuracy in the history.
+
+    Examples
+    --------
+    >>> diagnosis = HistoryDiagnosis("healthy", ("evidence",), ("keep it",), 3, 0.01)
+    >>> print(diagnosis)
+    Diagnosis: healthy
+    Evidence:
+      - evidence
+    Advice:
+      - keep it
+    """
+
+    verdict: str
+    evidence: tuple[str, ...]
+    advice: tuple[str, ...]
+    best_epoch: int | None
+    gap: float | None
+
+    def __str__(self) -> str:
+        def bullets(lines) -> list[str]:
+            return [
+                textwrap.fill(line, width=88, initial_indent="  - ", subsequent_indent="    ")
+                for line in lines
+            ]
+
+        return "\n".join(
+            [f"Diagnosis: {self.verdict}", "Evidence:"]
+            + bullets(self.evidence)
+            + ["Advice:"]
+            + bullets(self.advice)
+        )
+
+
+def _short_repr(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _history_curves(history) -> dict[str, np.ndarray]:
+    """The curves of a History or dict as float64 arrays of one length; raise if malformed."""
+    values = getattr(history, "history", history)  # a keras History holds its dict in .history
+    if not isinstance(values, dict):
+        raise TypeError(
+            f"expected a keras History (from model.fit) or a dict of lists such as "
+            f'{{"loss": [...], "val_loss": [...]}}; got {type(history).__name__}'
+        )
+    if not values:
+        raise ValueError(
+            'expected a history with at least one metric, e.g. {"loss": [...]}; got an empty '
+            "dict (was the model trained?)"
+        )
+    curves = {}
+    for key, value in values.items():
+        if not isinstance(key, str):
+            raise TypeError(f"expected metric names (str) as the history's keys; got {key!r}")
+        try:
+            curve = np.asarray(value)
+        except ValueError:  # ragged nested lists
+            curve = np.asarray(None)
+        if curve.dtype.kind not in "iuf":
+            raise TypeError(
+                f"expected history[{key!r}] as a list of numbers, one per epoch; "
+                f"got {_short_repr(value)}"
+            )
+        if curve.ndim != 1:
+            what = f"a single value {value!r}" if curve.ndim == 0 else f"shape {curve.shape}"
+            raise ValueError(
+                f"expected history[{key!r}] as a flat list, one number per epoch; got {what}"
+            )
+        curves[key] = curve.astype(np.float64)
+    lengths = {key: len(curve) for key, curve in curves.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(
+            "expected one value per epoch in every list of the history (all of the same "
+            "length); got lengths " + ", ".join(f"{k}: {n}" for k, n in lengths.items())
+        )
+    return curves
+
+
+def _check_metric(metric, curves: dict) -> str:
+    if not isinstance(metric, str):
+        raise TypeError(f'expected metric as a str such as "loss"; got {metric!r}')
+    if metric.startswith("val_"):
+        raise ValueError(
+            f"expected the name of the training metric, e.g. {metric[4:]!r}; got {metric!r} "
+            "(its validation curve 'val_...' is read automatically)"
+        )
+    if metric not in curves:
+        available = ", ".join(map(repr, curves))
+        raise ValueError(
+            f"the history has no metric {metric!r}; expected one of its keys: {available}"
+        )
+    name = metric.lower()
+    if "loss" not in name and any(word in name for word in _HIGHER_IS_BETTER):
+        raise ValueError(
+            f'expected a loss or an error, where lower is better, such as "loss" or "mae"; '
+            f"got {metric!r}, where higher is better (accuracy, when in the history, is read "
+            "for the train-validation gap)"
+        )
+    return metric
+
+
+def _fmt(value: float) -> str:
+    """A value for a sentence: 0.214, 1.13e+04, nan."""
+    if not np.isfinite(value):
+        return str(float(value))  # "nan", "inf", "-inf"
+    if value != 0 and not 1e-3 <= abs(value) < 1e3:
+        return f"{value:.3g}"
+    return f"{value:.3f}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+def _non_finite(curve: np.ndarray, label: str) -> str | None:
+    """Where ``curve`` first holds nan or inf, in words; None if it is finite throughout."""
+    bad = np.flatnonzero(~np.isfinite(curve))
+    if bad.size == 0:
+        return None
+    k = int(bad[0])
+    kind = _fmt(curve[k])
+    if k == 0:
+        return f"{label} was {kind} from epoch 1"
+    return f"{label} became {kind} at epoch {k + 1} (last finite value {_fmt(curve[k - 1])} at epoch {k})"
+
+
+def _relative(start: float, end: float) -> float:
+    """Relative change from ``start`` to ``end`` (positive = up)."""
+    if start == 0:
+        return 0.0 if end == start else float(np.sign(end - start)) * np.inf
+    return (end - start) / abs(start)
+
+
+_ADVICE = {
+    "too short": (
+        "train for more epochs: at least 3 to see a trend, 10 or more to see over- or underfitting",
+    ),
+    "diverging": (
+        "lower the learning rate 10× (e.g. 1e-3 → 1e-4) and train again from fresh weights",
+        "check the input normalisation: float32 images roughly 0–1 (e.g. "
+        "cellcourse.preprocess.normalize_percentile), with no nan or inf in them",
+        "clip the gradients: keras.optimizers.Adam(learning_rate=1e-4, clipnorm=1.0)",
+    ),
+    "overfitting": (
+        "more training data, or augment it (flips, 90° rotations, crops) so the model never "
+        "sees the same image twice",
+        "add dropout, e.g. keras.layers.Dropout(0.3) before the last Dense layer",
+        "add L2 weight decay to the weights: kernel_regularizer=keras.regularizers.L2(1e-4)",
+        # early stopping (with the best epoch) is added by diagnose_history
+        "use a smaller model (fewer filters or layers)",
+    ),
+    "unstable": (
+        "lower the learning rate (3–10×)",
+        "use a larger batch (e.g. 64 or 128): each step then averages more images",
+        "warm up: start with a small learning rate while batch normalisation settles, e.g. "
+        "keras.optimizers.schedules.CosineDecay(1e-5, decay_steps, warmup_target=1e-3, "
+        "warmup_steps=...)",
+        "a larger validation set also gives a less noisy validation curve",
+    ),
+    "underfitting": (
+        "train longer (more epochs)",
+        "use a larger model (more filters or layers)",
+        "raise the learning rate (e.g. 3×)",
+        "use less regularisation: lower dropout and L2, milder augmentation",
+        "check the input scaling: float32 images roughly 0–1, and labels that match the images",
+    ),
+    "healthy": ("keep it: nothing in this history calls for a change",),
+}
+
+
+def diagnose_history(history, metric="loss", patience=3, gap_tolerance=0.05):
+    """Read a training history and say whether the model under- or overfits, in words.
+
+    A few simple rules (listed under Notes) look at the training and
+    validation curves of ``metric`` (and at accuracy, when the history has
+    it) and return a verdict, the numbers behind it and what to try next.
+
+    Parameters
+    ----------
+    history : keras.callbacks.History or dict of str to list of float
+        What ``model.fit`` (or :func:`fit_classifier`) returns, or its
+        ``.history``: metric name → one value per epoch, all lists of the
+        same length; validation values under ``"val_" + name``.
+    metric : str
+        The curve to judge, where lower is better: ``"loss"`` or another loss
+        or error in the history (``"mae"``). Its validation curve
+        ``"val_" + metric`` is used when present; without it, only
+        ``"diverging"``, ``"underfitting"`` and ``"healthy"`` can be told
+        apart (the evidence says so).
+    patience : int
+        Epochs without improvement of the validation curve before its rise
+        counts as overfitting; also the window ("the last epochs") in which a
+        still-falling curve counts as underfitting.
+    gap_tolerance : float
+        Largest training minus validation accuracy, at the last epoch, that
+        is not yet overfitting (0 to 1).
+
+    Returns
+    -------
+    HistoryDiagnosis
+        ``verdict``, ``evidence``, ``advice``, ``best_epoch`` and ``gap``;
+        ``print()`` it for a short report.
+
+    Raises
+    ------
+    TypeError
+        If ``history`` is not a History or a dict, a curve is not a list of
+        numbers, or ``metric`` is not a str.
+    ValueError
+        If the lists differ in length, ``metric`` is not in the history (the
+        message lists its keys), names a validation curve or a metric where
+        higher is better (accuracy), or ``patience`` or ``gap_tolerance`` is
+        out of range.
+
+    Notes
+    -----
+    The rules are tried in this order; the first that holds gives the
+    verdict. E is the number of epochs, "val" the validation curve of
+    ``metric``, epochs count from 1.
+
+    1. **too short**: E < 3; no trend can be seen.
+    2. **diverging**: the training or validation curve holds nan or inf, or
+       the training curve ends more than 20 % above its first value
+       (training made the model worse).
+    3. **overfitting** (needs val): either val was lowest at epoch b, has
+       not improved for at least ``patience`` epochs (E - b >= patience),
+       ends more than 10 % above its lowest value, while the training curve
+       fell from epoch b to E; or training minus validation accuracy at
+       epoch E is above ``gap_tolerance``.
+    4. **unstable** (needs val): val rose from one epoch to the next by more
+       than 20 % of its median at least twice: it jumps up and down a lot
+       relative to its level.
+    5. **underfitting**, if any of these holds:
+
+       - the curve is still falling: val (the training curve without
+         validation data) is more than 10 % lower at epoch E than
+         ``patience`` epochs earlier, so more epochs would still help;
+       - the training curve barely fell: at epoch E it is less than 10 %
+         below its value at epoch 1 (the model has hardly learned);
+       - the training accuracy at epoch E is below 0.9: a model with enough
+         capacity fits the images it is trained on almost perfectly.
+    6. **healthy**: none of the above.
+
+    These thresholds are rules of thumb for a first look, not tests: always
+    look at the curves too (:func:`cellcourse.plot.training_curves`). See
+    chapter 04.
+
+    References
+    ----------
+    .. [1] Prechelt, L. Early stopping — but when? In Neural Networks: Tricks
+           of the Trade, LNCS 1524, 55–69 (1998). doi:10.1007/3-540-49430-8_3
+    .. [2] Moen, E. et al. Deep learning for cellular image analysis. Nat
+           Methods 16, 1233–1246 (2019). doi:10.1038/s41592-019-0403-1
+
+    Examples
+    --------
+    >>> history = {"loss": [1.0, 0.7, 0.5, 0.4, 0.3, 0.2],
+    ...            "val_loss": [1.1, 0.8, 0.6, 0.7, 0.8, 0.9]}
+    >>> diagnosis = diagnose_history(history)
+    >>> diagnosis.verdict, diagnosis.best_epoch
+    ('overfitting', 3)
+    >>> print(diagnosis)  # doctest: +NORMALIZE_WHITESPACE
+    Diagnosis: overfitting
+    Evidence:
+      - validation loss was lowest at epoch 3 (0.600) and rose to 0.900 by epoch 6 while
+        training loss kept falling (0.500 → 0.200)
+    Advice:
+      - more training data, or augment it (flips, 90° rotations, crops) so the model never
+        sees the same image twice
+      - add dropout, e.g. keras.layers.Dropout(0.3) before the last Dense layer
+      - add L2 weight decay to the weights: kernel_regularizer=keras.regularizers.L2(1e-4)
+      - stop early at the best epoch (3): keras.callbacks.EarlyStopping(monitor="val_loss",
+        patience=3, restore_best_weights=True)
+      - use a smaller model (fewer filters or layers)
+
+    Without validation data only the training curve can be judged:
+
+    >>> diagnose_history({"loss": [2.0, 1.2, 0.9, 0.7, 0.55]}).verdict
+    'underfitting'
+    """
+    curves = _history_curves(history)
+    metric = _check_metric(metric, curves)
+    patience = _check_positive_int(patience, "patience")
+    if (
+        isinstance(gap_tolerance, bool)
+        or not isinstance(gap_tolerance, numbers.Real)
+        or not 0 <= gap_tolerance <= 1
+    ):
+        raise ValueError(
+            f"expected gap_tolerance as a number from 0 to 1 (a difference of accuracies); "
+            f"got {gap_tolerance!r}"
+        )
+
+    train = curves[metric]
+    val = curves.get(f"val_{metric}")
+    acc_key = next((key for key in _ACCURACY_KEYS if key in curves), None)
+    train_acc = curves[acc_key] if acc_key else None
+    val_acc = curves.get(f"val_{acc_key}") if acc_key else None
+    n_epochs = len(train)
+    t_label, v_label = f"training {metric}", f"validation {metric}"
+
+    best_epoch = None
+    if val is not None and np.isfinite(val).any():
+        best_epoch = int(np.nanargmin(np.where(np.isfinite(val), val, np.nan))) + 1
+    gap = None
+    if best_epoch is not None and train_acc is not None and val_acc is not None:
+        gap = float(train_acc[best_epoch - 1] - val_acc[best_epoch - 1])
+
+    note = None
+    if val is None:
+        note = (
+            f"no 'val_{metric}' in the history: judged from the training curve alone; "
+            "validation data (validation_data=(x_val, y_val) in fit) would also show "
+            "overfitting and unstable training"
+        )
+
+    def result(verdict, evidence, advice=None):
+        evidence = [line for line in evidence if line] + ([note] if note else [])
+        advice = _ADVICE[verdict] if advice is None else advice
+        return HistoryDiagnosis(verdict, tuple(evidence), tuple(advice), best_epoch, gap)
+
+    non_finite = [
+        _non_finite(curve, label)
+        for curve, label in ((train, t_label), (val, v_label))
+        if curve is not None
+    ]
+    non_finite = [line for line in non_finite if line]
+
+    # 1. too short
+    if n_epochs < _MIN_EPOCHS:
+        evidence = [
+            f"only {_plural(n_epochs, 'epoch')}: at least {_MIN_EPOCHS} are needed to see a trend"
+        ]
+        advice = _ADVICE["too short"] + (_ADVICE["diverging"][:1] if non_finite else ())
+        return result("too short", evidence + non_finite, advice)
+
+    # 2. diverging
+    if non_finite:
+        return result("diverging", non_finite)
+    rise = _relative(train[0], train[-1])
+    if rise > _EXPLODE:
+        if train[0] > 0:
+            ratio = train[-1] / train[0]
+            times = f"{ratio:,.0f}" if 100 <= ratio < 1e6 else f"{ratio:.3g}"
+            times += " times the first value"
+        else:
+            times = f"{rise:+.0%}"
+        return result(
+            "diverging",
+            [
+                f"{t_label} ended above its first value: {_fmt(train[0])} at epoch 1 → "
+                f"{_fmt(train[-1])} at epoch {n_epochs} ({times})"
+            ],
+        )
+
+    # context shared by the remaining verdicts
+    end_gap = None
+    gap_line = None
+    if train_acc is not None and val_acc is not None:
+        end_gap = float(train_acc[-1] - val_acc[-1])
+        gap_line = (
+            f"train minus validation accuracy at the end: {end_gap:.2f} (training "
+            f"{train_acc[-1]:.3f}, validation {val_acc[-1]:.3f} at epoch {n_epochs}"
+        )
+        if best_epoch != n_epochs:
+            gap_line += f"; {gap:.2f} at the best epoch {best_epoch}"
+        within = "above" if end_gap > gap_tolerance else "within"
+        gap_line += f"), {within} the tolerance {gap_tolerance:g}"
+    best_line = None
+    if val is not None:
+        best_line = f"{v_label} was lowest at epoch {best_epoch} ({_fmt(val[best_epoch - 1])})"
+        if best_epoch == n_epochs:
+            best_line += ", the last epoch"
+        else:
+            best_line += f"; {_fmt(val[-1])} at epoch {n_epochs}"
+
+    # 3. overfitting
+    if val is not None:
+        b = best_epoch
+        turned_up = (
+            n_epochs - b >= patience
+            and _relative(val[b - 1], val[-1]) > _RISE
+            and train[-1] < train[b - 1]
+        )
+        if turned_up or (end_gap is not None and end_gap > gap_tolerance):
+            evidence = []
+            if turned_up:
+                evidence.append(
+                    f"{v_label} was lowest at epoch {b} ({_fmt(val[b - 1])}) and rose to "
+                    f"{_fmt(val[-1])} by epoch {n_epochs} while {t_label} kept falling "
+                    f"({_fmt(train[b - 1])} → {_fmt(train[-1])})"
+                )
+            else:
+                evidence.append(best_line)
+            evidence.append(gap_line)
+            advice = list(_ADVICE["overfitting"])
+            advice.insert(
+                3,
+                f"stop early at the best epoch ({b}): keras.callbacks.EarlyStopping("
+                f'monitor="val_{metric}", patience={patience}, restore_best_weights=True)',
+            )
+            return result("overfitting", evidence, advice)
+
+    # 4. unstable
+    if val is not None:
+        level = abs(float(np.median(val)))
+        steps = np.diff(val)
+        jumps = np.flatnonzero(steps > _JUMP * level)
+        if jumps.size >= _MIN_JUMPS:
+            shown = ", ".join(
+                f"epoch {i + 1} → {i + 2} ({_fmt(val[i])} → {_fmt(val[i + 1])})" for i in jumps[:4]
+            )
+            more = f" and {jumps.size - 4} more" if jumps.size > 4 else ""
+            return result(
+                "unstable",
+                [
+                    f"{v_label} jumped up by more than {_JUMP:.0%} of its median "
+                    f"({_fmt(level)}) {jumps.size} times: {shown}{more}",
+                    best_line,
+                    gap_line,
+                ],
+            )
+
+    # 5. underfitting
+    curve, label = (train, t_label) if val is None else (val, v_label)
+    window = min(patience, n_epochs - 1)
+    start, end = curve[-1 - window], curve[-1]
+    change = _relative(start, end)
+    trend = (
+        f"{_fmt(start)} at epoch {n_epochs - window} → {_fmt(end)} at epoch {n_epochs}, "
+        f"{change:+.0%} over the last {_plural(window, 'epoch')}"
+    )
+    evidence = []
+    if -change > _STILL_FALLING:
+        evidence.append(f"{label} is still falling ({trend}): it has not levelled off")
+    learned = -_relative(train[0], train[-1])
+    if learned < _BARELY:
+        evidence.append(
+            f"{t_label} ended less than {_BARELY:.0%} below its first value ({_fmt(train[0])} "
+            f"at epoch 1 → {_fmt(train[-1])} at epoch {n_epochs}, {-learned:+.0%}): the model "
+            "has hardly learned"
+        )
+    if train_acc is not None and train_acc[-1] < _LOW_ACCURACY:
+        evidence.append(
+            f"training accuracy at the end is {train_acc[-1]:.3f} (below {_LOW_ACCURACY}): "
+            "the model does not even fit the images it is trained on"
+        )
+    if evidence:
+        return result("underfitting", evidence + [best_line, gap_line])
+
+    # 6. healthy
+    return result(
+        "healthy",
+        [
+            f"{t_label} fell from {_fmt(train[0])} at epoch 1 to {_fmt(train[-1])} at epoch "
+            f"{n_epochs}",
+            f"{label} levelled off ({trend})",
+            best_line,
+            gap_line,
+        ],
+        _ADVICE["healthy"]
+        if val is not None
+        else ("keep it, and add validation data to check for overfitting",),
+    )

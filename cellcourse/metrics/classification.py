@@ -8,7 +8,16 @@ column with the highest score (``argmax``; ties go to the lower class index).
 
 A ratio whose denominator is zero (the precision of a class that is never
 predicted, the recall of a class absent from ``y_true``) is defined as 0.0,
-like scikit-learn's ``zero_division=0``.
+like scikit-learn's ``zero_division=0``; :func:`per_class_recall` is the
+exception and says NaN for a class absent from ``y_true`` (it has no recall).
+
+For unbalanced classes (chapter 05): :func:`per_class_recall` and
+:func:`min_class_recall` (the worst class, which accuracy hides);
+:func:`precision_recall_curve` and :func:`average_precision` for one class
+against the rest over all thresholds; :func:`predict_with_thresholds` and
+:func:`prior_correction_weights` for threshold moving. The curve is computed
+as scikit-learn's ``precision_recall_curve`` computes it (same values), with
+NumPy, because scikit-learn is not a dependency of the course.
 """
 
 from __future__ import annotations
@@ -17,11 +26,17 @@ import numpy as np
 
 __all__ = [
     "accuracy",
+    "average_precision",
     "balanced_accuracy",
     "classification_report",
     "confusion_matrix",
     "macro_f1",
+    "min_class_recall",
+    "per_class_recall",
+    "precision_recall_curve",
     "precision_recall_f1",
+    "predict_with_thresholds",
+    "prior_correction_weights",
 ]
 
 
@@ -345,3 +360,386 @@ def classification_report(y_true, y_pred, class_names=None, digits: int = 3) -> 
         ),
     ]
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------
+# unbalanced classes (chapter 05): the worst class, precision-recall curves, thresholds
+# ----------------------------------------------------------------------------------------
+
+
+def per_class_recall(y_true, y_pred, n_classes=None) -> np.ndarray:
+    """Recall of every class: the fraction of its samples that are found.
+
+    Parameters
+    ----------
+    y_true : (N,) array_like of int
+        True class indices, 0 to K - 1.
+    y_pred : (N,) array_like of int, or (N, K) array_like of float
+        Predicted class indices, or scores for K classes (the highest wins).
+    n_classes : int, optional
+        Number of classes K (see :func:`confusion_matrix`).
+
+    Returns
+    -------
+    (K,) ndarray of float64
+        ``recall[k]`` = samples of class k predicted as k / samples of class k.
+        NaN for a class absent from ``y_true``: it has no recall (unlike
+        :func:`precision_recall_f1`, which reports 0.0 there), so
+        ``np.nanmin`` and ``np.nanmean`` skip it.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`confusion_matrix`.
+
+    See Also
+    --------
+    min_class_recall : the smallest of these recalls.
+
+    Examples
+    --------
+    >>> per_class_recall([0, 0, 0, 1], [0, 0, 1, 1], n_classes=3)  # class 2 absent
+    array([0.66666667, 1.        ,        nan])
+    """
+    scores = precision_recall_f1(y_true, y_pred, n_classes)
+    recall = scores["recall"].copy()
+    recall[scores["support"] == 0] = np.nan
+    return recall
+
+
+def min_class_recall(y_true, y_pred) -> float:
+    """Recall of the worst-recognised class: the number accuracy hides.
+
+    Parameters
+    ----------
+    y_true : (N,) array_like of int
+    y_pred : (N,) array_like of int, or (N, K) array_like of float
+
+    Returns
+    -------
+    float
+        The smallest recall over the classes present in ``y_true`` (classes
+        absent from it have no recall and are skipped), between 0 and 1. A
+        classifier that never predicts some class scores 0, however accurate
+        it is overall (the accuracy paradox).
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`confusion_matrix`.
+
+    Notes
+    -----
+    On the blood-cell set of chapter 05 (RBC 4153, WBC 372, Platelets 361
+    crops), always answering "RBC" is 85 % accurate and has a minimum class
+    recall of 0. See chapter 05.
+
+    Examples
+    --------
+    >>> y_true = [0, 0, 0, 0, 0, 0, 0, 0, 1, 2]
+    >>> always_majority = [0] * 10
+    >>> accuracy(y_true, always_majority), min_class_recall(y_true, always_majority)
+    (0.8, 0.0)
+    """
+    return float(np.nanmin(per_class_recall(y_true, y_pred)))
+
+
+def _check_positive_class(positive) -> int:
+    if isinstance(positive, bool) or not isinstance(positive, int | np.integer):
+        raise TypeError(f"expected positive as an int class index; got {positive!r}")
+    if positive < 0:
+        raise ValueError(f"expected positive as a class index >= 0; got {positive}")
+    return int(positive)
+
+
+def _one_vs_rest(y_true, scores, positive) -> tuple[np.ndarray, np.ndarray]:
+    """Validated ``(is_positive, score)``, both ``(N,)``: class ``positive`` against the rest."""
+    y_true = _as_labels(y_true, "y_true")
+    positive = _check_positive_class(positive)
+    scores = np.asarray(scores)
+    if scores.dtype.kind not in "biuf":
+        raise TypeError(f"expected numeric scores; got dtype {scores.dtype}")
+    if scores.ndim == 2:
+        n_columns = scores.shape[1]
+        if positive >= n_columns:
+            raise ValueError(
+                f"positive={positive} is not a column of the scores of shape {scores.shape}: "
+                f"expected a class index 0..{n_columns - 1}"
+            )
+        if y_true.max() >= n_columns:
+            raise ValueError(
+                f"y_true holds class index {y_true.max()}, but the scores of shape "
+                f"{scores.shape} have only {n_columns} class columns"
+            )
+        scores = scores[:, positive]
+    elif scores.ndim != 1:
+        raise ValueError(
+            f"expected scores of shape (N,) for class {positive}, or (N, K) for all classes; "
+            f"got {scores.shape}"
+        )
+    if len(scores) != len(y_true):
+        raise ValueError(
+            f"expected one score per sample: y_true has {len(y_true)} samples, "
+            f"scores have {len(scores)}"
+        )
+    scores = scores.astype(np.float64)
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("expected finite scores; got NaN or infinite values")
+    is_positive = y_true == positive
+    if not is_positive.any():
+        raise ValueError(
+            f"expected at least one sample of class {positive} in y_true; got none, so its "
+            f"recall (found / present) is undefined. Classes present: "
+            f"{np.unique(y_true).tolist()}"
+        )
+    return is_positive, scores
+
+
+def precision_recall_curve(y_true, scores, positive) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Precision and recall of one class against the rest, at every threshold.
+
+    A sample is called class ``positive`` when its score is at or above the
+    threshold. Lowering the threshold finds more of the class (recall goes up)
+    and usually lets in more of the others (precision goes down).
+
+    Parameters
+    ----------
+    y_true : (N,) array_like of int
+        True class indices.
+    scores : (N,) array_like of float, or (N, K) array_like of float
+        Probability (or any score; higher = more likely) that each sample is
+        of class ``positive``; or the probabilities of all K classes, such as
+        ``model.predict(x)``, of which column ``positive`` is used.
+    positive : int
+        The class index treated as positive; all other classes are negative
+        (one-vs-rest). It must occur in ``y_true``.
+
+    Returns
+    -------
+    precision : (T + 1,) ndarray of float64
+        ``precision[i]`` of the samples scoring ``>= thresholds[i]``; the last
+        value is 1 (no sample called positive; no threshold).
+    recall : (T + 1,) ndarray of float64
+        Decreasing from 1 (everything called positive at the lowest
+        threshold) to a last value of 0.
+    thresholds : (T,) ndarray of float64
+        The T distinct scores, increasing.
+
+    Raises
+    ------
+    ValueError, TypeError
+        If shapes do not match, scores are not finite numbers, ``positive``
+        is not a class index of the scores, or the class is absent from
+        ``y_true``.
+
+    See Also
+    --------
+    average_precision : the area under this curve, as one number.
+    cellcourse.plot.precision_recall_figure : one curve per class.
+
+    Notes
+    -----
+    Computed by ``sklearn.metrics.precision_recall_curve(y_true == positive,
+    scores)``, after checking the inputs. With unbalanced classes
+    this curve is more telling than the ROC curve: a chance classifier has
+    precision equal to the class's prevalence, not 0.5 [1]_. See chapter 05.
+
+    References
+    ----------
+    .. [1] Saito, T. & Rehmsmeier, M. The precision-recall plot is more
+       informative than the ROC plot when evaluating binary classifiers on
+       imbalanced datasets. PLoS ONE 10, e0118432 (2015).
+       doi:10.1371/journal.pone.0118432
+
+    Examples
+    --------
+    >>> precision, recall, thresholds = precision_recall_curve(
+    ...     [0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], positive=1)
+    >>> precision
+    array([0.5       , 0.66666667, 0.5       , 1.        , 1.        ])
+    >>> recall
+    array([1. , 1. , 0.5, 0.5, 0. ])
+    >>> thresholds
+    array([0.1 , 0.35, 0.4 , 0.8 ])
+    """
+    is_positive, scores = _one_vs_rest(y_true, scores, positive)
+    from sklearn.metrics import precision_recall_curve as _sklearn_curve
+
+    precision, recall, thresholds = _sklearn_curve(is_positive, scores)
+    return precision.astype(np.float64), recall.astype(np.float64), thresholds.astype(np.float64)
+
+
+def average_precision(y_true, scores, positive) -> float:
+    """Average precision (AP) of one class against the rest: the precision-recall curve in one number.
+
+    Parameters
+    ----------
+    y_true : (N,) array_like of int
+    scores : (N,) array_like of float, or (N, K) array_like of float
+        As in :func:`precision_recall_curve`.
+    positive : int
+        The class index treated as positive.
+
+    Returns
+    -------
+    float
+        ``AP = sum_i (R_i - R_(i-1)) P_i``: the precision at each threshold,
+        weighted by the recall gained there. 1 for a perfect ranking; about
+        the class's prevalence for random scores.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`precision_recall_curve`.
+
+    Notes
+    -----
+    Computed by ``sklearn.metrics.average_precision_score(y_true == positive,
+    scores)``: a step-wise sum, without the interpolation of the PASCAL VOC
+    detection AP. See chapter 05.
+
+    Examples
+    --------
+    >>> round(average_precision([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], positive=1), 4)
+    0.8333
+    """
+    is_positive, scores = _one_vs_rest(y_true, scores, positive)
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score(is_positive, scores))
+
+
+def _check_probs(probs) -> np.ndarray:
+    probs = np.asarray(probs)
+    if probs.ndim != 2 or probs.shape[0] == 0 or probs.shape[1] == 0:
+        raise ValueError(
+            f"expected probs of shape (S, K): class probabilities of S samples; got {probs.shape}"
+        )
+    if probs.dtype.kind not in "biuf":
+        raise TypeError(f"expected numeric probs; got dtype {probs.dtype}")
+    probs = probs.astype(np.float64)
+    if not np.all(np.isfinite(probs)):
+        raise ValueError("expected finite probs; got NaN or infinite values")
+    if probs.min() < 0:
+        raise ValueError(
+            f"expected probabilities >= 0 (e.g. a softmax output); got a minimum of "
+            f"{probs.min():.4g}: logits? Apply a softmax first"
+        )
+    return probs
+
+
+def predict_with_thresholds(probs, weights) -> np.ndarray:
+    """Predicted classes after threshold moving: the largest ``probs * weights`` wins.
+
+    Parameters
+    ----------
+    probs : (S, K) array_like of float
+        Class probabilities, e.g. ``model.predict(x)`` (non-negative).
+    weights : (K,) array_like of float
+        One positive weight per class. All equal gives the plain ``argmax``; a
+        larger weight moves decisions towards that class. Use
+        :func:`prior_correction_weights` for ``1 / training prior``.
+
+    Returns
+    -------
+    (S,) ndarray of int64
+        Predicted class of each sample (ties go to the lower class index).
+
+    Raises
+    ------
+    ValueError, TypeError
+        If ``probs`` is not a finite, non-negative (S, K) array or ``weights``
+        not K positive finite numbers.
+
+    Notes
+    -----
+    Threshold moving changes decisions, not the model: no retraining. For two
+    classes, weights ``(1, w)`` call class 1 when its probability exceeds
+    ``1 / (1 + w)`` instead of 0.5. See chapter 05.
+
+    References
+    ----------
+    .. [1] Saerens, M., Latinne, P. & Decaestecker, C. Adjusting the outputs of a
+       classifier to new a priori probabilities: a simple procedure. Neural
+       Computation 14, 21–41 (2002). doi:10.1162/089976602753284446
+
+    Examples
+    --------
+    >>> probs = [[0.7, 0.3], [0.9, 0.1]]
+    >>> predict_with_thresholds(probs, [1.0, 1.0])  # plain argmax
+    array([0, 0])
+    >>> predict_with_thresholds(probs, [1.0, 3.0])  # 0.3 * 3 = 0.9 > 0.7; 0.1 * 3 < 0.9
+    array([1, 0])
+    """
+    probs = _check_probs(probs)
+    k = probs.shape[1]
+    weights = np.asarray(weights)
+    if weights.shape != (k,):
+        raise ValueError(
+            f"expected weights of shape ({k},), one per class of probs {probs.shape}; "
+            f"got {weights.shape}"
+        )
+    if weights.dtype.kind not in "iuf":
+        raise TypeError(f"expected numeric weights; got dtype {weights.dtype}")
+    weights = weights.astype(np.float64)
+    if not np.all(np.isfinite(weights) & (weights > 0)):
+        raise ValueError(f"expected positive finite weights; got {weights.tolist()}")
+    return np.argmax(probs * weights, axis=1).astype(np.int64)
+
+
+def prior_correction_weights(y_train, n_classes) -> np.ndarray:
+    """Class weights ``1 / prior`` for :func:`predict_with_thresholds`, normalised to mean 1.
+
+    Parameters
+    ----------
+    y_train : (N,) array_like of int
+        Class indices of the training set the model learnt its priors from.
+    n_classes : int
+        Number of classes K; every class must occur in ``y_train``.
+
+    Returns
+    -------
+    (K,) ndarray of float64
+        ``w_k`` proportional to ``N / N_k``, scaled so that the mean is 1 (the
+        scale does not change any decision). Rare classes get weights above 1.
+
+    Raises
+    ------
+    ValueError, TypeError
+        If ``y_train`` is not 1-D non-negative integers, ``n_classes`` is
+        smaller than a class index present, or a class has no samples (its
+        weight would be infinite).
+
+    Notes
+    -----
+    A classifier trained on unbalanced data learns ``p(k | x)`` in proportion
+    to ``p(x | k) * prior_k``. Dividing by the prior gives the decision the
+    model would make if all classes were equally common [1]_. Do not combine
+    it with class weights or balanced batches in training: those already
+    removed the prior, and it would be corrected twice. See chapter 05.
+
+    References
+    ----------
+    .. [1] Saerens, M., Latinne, P. & Decaestecker, C. Adjusting the outputs of a
+       classifier to new a priori probabilities: a simple procedure. Neural
+       Computation 14, 21–41 (2002). doi:10.1162/089976602753284446
+
+    Examples
+    --------
+    >>> prior_correction_weights([0, 0, 0, 1], n_classes=2)  # 1/0.75, 1/0.25 = 4/3, 4
+    array([0.5, 1.5])
+    """
+    y_train = _as_labels(y_train, "y_train")
+    if n_classes is None:
+        raise TypeError("expected n_classes as an int (the number of classes K); got None")
+    k = _check_n_classes(n_classes, int(y_train.max()), "y_train")
+    counts = np.bincount(y_train, minlength=k)
+    missing = np.flatnonzero(counts == 0)
+    if missing.size:
+        raise ValueError(
+            f"expected every one of the {k} classes in y_train; class(es) "
+            f"{missing.tolist()} have no samples (a prior of 0 gives an infinite weight); "
+            f"samples per class: {counts.tolist()}"
+        )
+    weights = len(y_train) / counts
+    return weights / weights.mean()
