@@ -15,6 +15,7 @@ backend behind the learner's back.
 ``models``          Keras model builders (linear, small CNN, transfer classifier)
 ``train``           thin helpers over ``model.fit``: data checks, fit, predict
 ``sampling``        class-balanced resampling and batches (over-, undersampling)
+``tuning``          learning-rate range test; keras-tuner searches with a time budget
 ``metrics``         classification metrics (accuracy, macro-F1, confusion matrix, PR)
 ``backbones``       ImageNet-pretrained EfficientNet-Lite0, offline
 ``plot``            figures (each function returns the Figure)
@@ -50,6 +51,7 @@ _SUBMODULES = (
     "sampling",
     "synthetic",
     "train",
+    "tuning",
     "widgets",
 )
 

@@ -10,6 +10,9 @@ nowhere else, so a notebook, the command line and the tests agree:
 ``CELLCOURSE_DATA_MIRROR``  local directory used instead of the network
 ``CELLCOURSE_PROGRESS``     file where exercise outcomes are recorded
 ``CELLCOURSE_METRICS_FILE`` set by ``cellcourse run``: where metrics go
+``CELLCOURSE_OUTPUT_DIR``   where runs write outputs (tuner trials, models);
+                            ``cellcourse run`` sets the run folder; default
+                            ``<data_dir>/outputs``, never the source tree
 ``KERAS_BACKEND``           ``tensorflow`` (default), ``jax`` or ``torch``
 ==========================  ==================================================
 """
@@ -73,6 +76,10 @@ class Settings:
         Where exercise outcomes are recorded.
     metrics_file : pathlib.Path or None
         Where :func:`cellcourse.report_metrics` writes (set by ``cellcourse run``).
+    output_dir : pathlib.Path
+        Where a run writes what it makes (tuner trials, saved models):
+        ``CELLCOURSE_OUTPUT_DIR`` (``cellcourse run`` sets it to the run
+        folder), else ``outputs`` in the data folder.
     backend : str
         The Keras backend that will be used.
     """
@@ -83,6 +90,7 @@ class Settings:
     mirror: Path | None
     progress_file: Path
     metrics_file: Path | None
+    output_dir: Path
     backend: str
 
     @property
@@ -110,10 +118,12 @@ def settings() -> Settings:
     mirror = os.environ.get("CELLCOURSE_DATA_MIRROR", "").strip()
     progress = os.environ.get("CELLCOURSE_PROGRESS", "").strip()
     metrics = os.environ.get("CELLCOURSE_METRICS_FILE", "").strip()
+    output = os.environ.get("CELLCOURSE_OUTPUT_DIR", "").strip()
+    data_path = Path(data_dir).expanduser() if data_dir else _default_data_dir()
     return Settings(
         quick=_flag("CELLCOURSE_QUICK"),
         strict=_flag("CELLCOURSE_STRICT"),
-        data_dir=Path(data_dir).expanduser() if data_dir else _default_data_dir(),
+        data_dir=data_path,
         mirror=Path(mirror).expanduser() if mirror else None,
         progress_file=(
             Path(progress).expanduser()
@@ -121,6 +131,7 @@ def settings() -> Settings:
             else Path.home() / ".cellcourse" / "progress.json"
         ),
         metrics_file=Path(metrics).expanduser() if metrics else None,
+        output_dir=Path(output).expanduser() if output else data_path / "outputs",
         backend=os.environ.get("KERAS_BACKEND", "tensorflow").strip() or "tensorflow",
     )
 
@@ -130,6 +141,7 @@ _PATH_VARIABLES = (
     "CELLCOURSE_DATA_MIRROR",
     "CELLCOURSE_PROGRESS",
     "CELLCOURSE_METRICS_FILE",
+    "CELLCOURSE_OUTPUT_DIR",
 )
 
 

@@ -174,6 +174,7 @@ def run_notebook(
     absolute_path_variables(env)  # the kernel runs in the notebook's folder
     env["CELLCOURSE_QUICK"] = "1" if mode == "quick" else "0"
     env["CELLCOURSE_METRICS_FILE"] = str(metrics_file.resolve())
+    env["CELLCOURSE_OUTPUT_DIR"] = str(run_dir.resolve())  # tuner trials, models: in the run folder
     # figures must come back as notebook outputs, whatever backend the caller uses
     env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     nb = nbformat.read(path, as_version=4)
