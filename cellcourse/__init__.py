@@ -12,11 +12,15 @@ backend behind the learner's back.
 ``download``        verified, atomic, resumable downloads; the mirror
 ``synthetic``       generated images and time-lapses with exact ground truth
 ``preprocess``      normalisation, patches, tiling and stitching, group splits
-``models``          Keras model builders (linear, small CNN, transfer classifier)
+``models``          Keras model builders (linear, small CNN, transfer classifier, U-Net)
+``targets``         training targets from instance labels (3 classes, distances)
+``losses``          segmentation losses in ``keras.ops`` (weighted cross-entropy, Dice)
+``postprocess``     label images from predicted maps; the classical baseline
 ``train``           thin helpers over ``model.fit``: data checks, fit, predict
 ``sampling``        class-balanced resampling and batches (over-, undersampling)
 ``tuning``          learning-rate range test; keras-tuner searches with a time budget
-``metrics``         classification metrics (accuracy, macro-F1, confusion matrix, PR)
+``metrics``         classification, segmentation (Dice, Jaccard) and instance
+                    metrics (matching, F1, DSB AP, panoptic quality)
 ``backbones``       ImageNet-pretrained EfficientNet-Lite0, offline
 ``plot``            figures (each function returns the Figure)
 ``exercises``       the checks of every chapter (``ex.q1.check(...)``)
@@ -41,15 +45,18 @@ _SUBMODULES = (
     "doctor",
     "download",
     "exercises",
+    "losses",
     "metrics",
     "models",
     "plot",
+    "postprocess",
     "preprocess",
     "progress",
     "registry",
     "runner",
     "sampling",
     "synthetic",
+    "targets",
     "train",
     "tuning",
     "widgets",

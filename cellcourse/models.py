@@ -1,4 +1,4 @@
-"""Keras model builders for image classification: plain functions returning ``keras.Model``.
+"""Keras model builders for classification and segmentation: plain functions returning ``keras.Model``.
 
 Every builder uses the functional API and Keras layers only, so the models run
 on the TensorFlow, JAX and PyTorch backends alike. Choose the backend before
@@ -11,11 +11,14 @@ this module does not import Keras, the builders do.
 ``transfer_classifier``  a frozen pretrained backbone + a new softmax head (chapter 03)
 ``unfreeze_backbone``    make the last layers of the backbone trainable (fine-tuning)
 ``layer_outputs``        what named layers output for a batch (feature maps)
+``unet``                 encoder-decoder with skip connections: a map per pixel
+                         (class probabilities or a regression; chapters 07, 10)
 =======================  ==========================================================
 
 Inputs are batches of images ``(S, Y, X, C)`` of float32, channels last, scaled
 to roughly 0–1 (or centred; a pretrained backbone wants its own scaling);
-outputs are class probabilities ``(S, K)``. Weights start random (except a
+classifiers output class probabilities ``(S, K)``, the U-Net one value per pixel
+and output ``(S, Y, X, K)``. Weights start random (except a
 pretrained backbone's): seed them with :func:`cellcourse.set_seed` after
 importing Keras. See chapters 01, 02 and 03.
 
@@ -36,6 +39,7 @@ __all__ = [
     "linear_classifier",
     "small_cnn",
     "transfer_classifier",
+    "unet",
     "unfreeze_backbone",
 ]
 
@@ -138,6 +142,9 @@ def small_cnn(
     batch_norm=True,
     dropout=0.25,
     augment=False,
+    l2=0.0,
+    flatten=False,
+    dense=0,
     name="small_cnn",
 ):
     """A small convolutional classifier: conv blocks with pooling, global pooling, softmax.
@@ -145,7 +152,10 @@ def small_cnn(
     Each block is a 3 × 3 convolution (``same`` padding), optional batch
     normalisation, ReLU, and 2 × 2 max pooling, which halves Y and X. After
     the last block, global average pooling keeps one number per filter, then
-    dropout and a Dense softmax layer give the class probabilities.
+    dropout and a Dense softmax layer give the class probabilities. With
+    ``flatten=True`` and ``dense > 0`` it becomes the classic, much larger
+    design: all feature maps flattened into one vector, a hidden Dense layer,
+    then dropout and the softmax layer.
 
     Parameters
     ----------
@@ -164,6 +174,20 @@ def small_cnn(
         Start with random flips (horizontal and vertical) and random rotations
         (up to a full turn). They act only while training (``fit``, or
         ``model(x, training=True)``); at inference images pass unchanged.
+    l2 : float
+        Strength of L2 weight decay (``keras.regularizers.L2(l2)``) on the
+        kernels of every convolution and of the last Dense layer, ``>= 0``:
+        the loss gains ``l2 * sum(w ** 2)`` over those weights (biases and
+        batch-normalisation parameters are left alone). 0, the default, adds
+        no regulariser. With ``dense > 0`` the hidden Dense kernel gets it too.
+    flatten : bool
+        Flatten the last feature maps (Y', X', F) into one vector of
+        ``Y' * X' * F`` numbers instead of averaging each map to one number:
+        the model keeps where each feature was, and the next layer gets many
+        more weights.
+    dense : int
+        Units of a hidden Dense layer with ReLU between the pooling (or
+        flattening) and the dropout; 0, the default, adds none.
     name : str
         Name of the model.
 
@@ -186,7 +210,12 @@ def small_cnn(
     Notes
     -----
     Random flips and rotations suit cells, whose orientation on the slide
-    means nothing. See chapter 02.
+    means nothing. See chapter 02. Dropout, augmentation and L2 are the
+    regularisers compared in chapter 04; with ``l2 > 0`` the loss that
+    ``fit`` reports includes the L2 penalty (``model.losses``). Chapter 04
+    also uses ``flatten=True, dense=256`` as the large end of a capacity
+    sweep: on 32 × 32 crops with ``filters=(16, 32)`` that is 530,000
+    parameters, against 24,000 for the default model.
 
     References
     ----------
@@ -201,6 +230,13 @@ def small_cnn(
     >>> model = small_cnn((32, 32, 3), n_classes=3, filters=(8, 16))
     >>> model.output_shape
     (None, 3)
+    >>> regularised = small_cnn((32, 32, 3), n_classes=3, filters=(8, 16), l2=1e-3)
+    >>> len(regularised.losses)  # one L2 penalty per convolution and for the Dense layer
+    3
+    >>> large = small_cnn((32, 32, 3), 3, filters=(32, 64), batch_norm=False, flatten=True,
+    ...                   dense=256)
+    >>> large.get_layer("flatten").output.shape, large.count_params()
+    ((None, 4096), 1068995)
     """
     input_shape = _check_input_shape(input_shape)
     n_classes = _check_n_classes(n_classes)
@@ -223,14 +259,24 @@ def small_cnn(
             f"expected images of at least {smallest} x {smallest} pixels for {len(filters)} "
             f"pooling steps; got input_shape {input_shape}"
         )
-    for label, flag in (("batch_norm", batch_norm), ("augment", augment)):
+    for label, flag in (("batch_norm", batch_norm), ("augment", augment), ("flatten", flatten)):
         if not isinstance(flag, bool):
             raise TypeError(f"expected {label} as True or False; got {flag!r}")
     if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real):
         raise TypeError(f"expected dropout as a number in [0, 1); got {dropout!r}")
     if not 0 <= dropout < 1:
         raise ValueError(f"expected dropout in [0, 1); got {dropout}")
+    if isinstance(l2, bool) or not isinstance(l2, numbers.Real):
+        raise TypeError(f"expected l2 as a number >= 0, e.g. 1e-4; got {l2!r}")
+    if not 0 <= l2 < math.inf:
+        raise ValueError(f"expected l2 as a finite number >= 0, e.g. 1e-4; got {l2}")
+    if isinstance(dense, bool) or not isinstance(dense, numbers.Integral) or dense < 0:
+        raise ValueError(f"expected dense as an int >= 0 (0 = no hidden layer); got {dense!r}")
     import keras
+
+    def regularizer():
+        # None for l2 == 0, so that the default model is exactly the one without L2
+        return keras.regularizers.L2(float(l2)) if l2 > 0 else None
 
     inputs = keras.Input(shape=input_shape, name="image")
     x = inputs
@@ -240,16 +286,30 @@ def small_cnn(
         x = keras.layers.RandomRotation(0.5, fill_mode="reflect", name="random_rotation")(x)
     for block, n_filters in enumerate(filters, start=1):
         x = keras.layers.Conv2D(
-            int(n_filters), 3, padding="same", use_bias=not batch_norm, name=f"block{block}_conv"
+            int(n_filters),
+            3,
+            padding="same",
+            use_bias=not batch_norm,
+            kernel_regularizer=regularizer(),
+            name=f"block{block}_conv",
         )(x)
         if batch_norm:
             x = keras.layers.BatchNormalization(name=f"block{block}_bn")(x)
         x = keras.layers.Activation("relu", name=f"block{block}_relu")(x)
         x = keras.layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
-    x = keras.layers.GlobalAveragePooling2D(name="global_pool")(x)
+    if flatten:
+        x = keras.layers.Flatten(name="flatten")(x)
+    else:
+        x = keras.layers.GlobalAveragePooling2D(name="global_pool")(x)
+    if dense > 0:
+        x = keras.layers.Dense(
+            int(dense), activation="relu", kernel_regularizer=regularizer(), name="hidden_dense"
+        )(x)
     if dropout > 0:
         x = keras.layers.Dropout(float(dropout), name="dropout")(x)
-    outputs = keras.layers.Dense(n_classes, activation="softmax", name="scores_softmax")(x)
+    outputs = keras.layers.Dense(
+        n_classes, activation="softmax", kernel_regularizer=regularizer(), name="scores_softmax"
+    )(x)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -561,3 +621,207 @@ def layer_outputs(model, x, layer_names):
     if not isinstance(outputs, list | tuple):
         outputs = [outputs]
     return {n: keras.ops.convert_to_numpy(out) for n, out in zip(names, outputs, strict=True)}
+
+
+_UNET_HEADS = {"softmax": "softmax", "sigmoid": "sigmoid", "linear": None}
+
+
+def _check_positive_int(value, name: str, example: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"expected {name} as a positive int, e.g. {example}; got {value!r}")
+    if value < 1:
+        raise ValueError(f"expected {name} >= 1, e.g. {example}; got {value}")
+    return int(value)
+
+
+def _check_unet_input_shape(input_shape, depth: int) -> tuple:
+    """``(Y, X, C)`` with Y, X None or multiples of ``2 ** depth``, and C a positive int."""
+    if isinstance(input_shape, str) or not hasattr(input_shape, "__len__"):
+        raise TypeError(
+            f"expected input_shape as a tuple (Y, X, C), e.g. (None, None, 1) or (256, 256, 1); "
+            f"got {input_shape!r}"
+        )
+    shape = tuple(input_shape)
+
+    def positive(n):
+        return isinstance(n, numbers.Integral) and not isinstance(n, bool) and n > 0
+
+    if (
+        len(shape) != 3
+        or not positive(shape[2])
+        or not all(n is None or positive(n) for n in shape[:2])
+    ):
+        raise ValueError(
+            f"expected input_shape (Y, X, C): Y and X positive ints or None (any size), C a "
+            f"positive int, e.g. (None, None, 1) or (256, 256, 1); got {input_shape!r}"
+        )
+    multiple = 2**depth
+    wrong = [
+        (axis, n) for axis, n in zip("YX", shape[:2], strict=True) if n is not None and n % multiple
+    ]
+    if wrong:
+        options = []
+        for axis, n in wrong:
+            lower, upper = n // multiple * multiple, (n // multiple + 1) * multiple
+            options.append(f"{axis} = {lower} or {upper}" if lower else f"{axis} = {upper}")
+        raise ValueError(
+            f"expected Y and X divisible by 2 ** depth = {multiple} (depth={depth} pooling steps "
+            f"halve them {depth} times, and the way up must give the same sizes back); got "
+            f"input_shape {shape}: use {', '.join(options)}, or None for any multiple of "
+            f"{multiple}. To predict whole images of any size, use cc.preprocess.predict_tiled "
+            f"with a tile_shape divisible by {multiple}"
+        )
+    return (*(None if n is None else int(n) for n in shape[:2]), int(shape[2]))
+
+
+def _unet_conv_block(x, filters: int, batch_norm: bool, name: str):
+    """Two 3 × 3 convolutions ('same' padding), each with optional batch norm, then ReLU."""
+    import keras
+
+    for i in (1, 2):
+        x = keras.layers.Conv2D(
+            filters, 3, padding="same", use_bias=not batch_norm, name=f"{name}_conv{i}"
+        )(x)
+        if batch_norm:
+            x = keras.layers.BatchNormalization(name=f"{name}_bn{i}")(x)
+        x = keras.layers.Activation("relu", name=f"{name}_relu{i}")(x)
+    return x
+
+
+def unet(
+    input_shape=(None, None, 1),
+    n_outputs=3,
+    depth=3,
+    base_filters=16,
+    batch_norm=True,
+    dropout=0.0,
+    head="softmax",
+    name="unet",
+):
+    """A U-Net for semantic segmentation: one prediction per pixel.
+
+    The way down (encoder) repeats ``depth`` times: a convolution block (two
+    3 × 3 convolutions, each with optional batch normalisation and ReLU), then
+    2 × 2 max pooling, which halves Y and X; the number of filters starts at
+    ``base_filters`` and doubles at each level. A block at the bottom has
+    ``base_filters * 2 ** depth`` filters. The way up (decoder) repeats
+    ``depth`` times: a 2 × 2 transposed convolution doubles Y and X (and
+    halves the filters), the result is concatenated with the block output of
+    the same level on the way down (the skip connection, which brings back
+    fine detail), and a convolution block follows. A 1 × 1 convolution maps
+    the last features to ``n_outputs`` channels.
+
+    Parameters
+    ----------
+    input_shape : tuple
+        ``(Y, X, C)`` of one image, channels last. Y and X may be None (any
+        size, the default); given as ints they must be multiples of
+        ``2 ** depth``.
+    n_outputs : int
+        Output channels K: e.g. 3 for background / interior / boundary
+        (:func:`cellcourse.targets.boundary_classes`), 1 for a foreground
+        probability or a distance map.
+    depth : int
+        Number of pooling steps, ``>= 1``. Each one doubles the field of view
+        and requires Y and X to be divisible by another factor of 2.
+    base_filters : int
+        Filters of the first level; level i has ``base_filters * 2 ** i``.
+    batch_norm : bool
+        Batch normalisation after each 3 × 3 convolution (whose bias is then
+        dropped).
+    dropout : float
+        Dropout rate after the bottom block, in ``[0, 1)``; 0 adds none.
+    head : {"softmax", "sigmoid", "linear"}
+        Activation of the last layer: ``"softmax"`` for K >= 2 exclusive
+        classes (probabilities summing to 1 per pixel), ``"sigmoid"`` for
+        independent probabilities per channel (one foreground channel),
+        ``"linear"`` for regression (distance maps) or logits.
+    name : str
+        Name of the model.
+
+    Returns
+    -------
+    keras.Model
+        Input ``(S, Y, X, C)`` float32 images (normalised, e.g. with
+        :func:`cellcourse.preprocess.normalize_percentile`); output
+        ``(S, Y, X, K)``, the same Y and X. Layers are named ``down1_conv1``
+        ... ``bottom_relu2``, ``up1_upconv`` ..., and ``head_<head>``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If an argument has the wrong type or value; for a fixed Y or X that is
+        not a multiple of ``2 ** depth``, the message names the nearest valid
+        sizes.
+
+    See Also
+    --------
+    cellcourse.preprocess.predict_tiled : predict whole images of any size.
+    cellcourse.losses.dice_crossentropy : a loss for the softmax head.
+
+    Notes
+    -----
+    The convolutions use ``same`` padding, so the output has the size of the
+    input (the original U-Net [1]_ used unpadded convolutions and an output
+    smaller than its input). With Y and X None the model accepts any size
+    that is a multiple of ``2 ** depth``; other sizes fail inside the model
+    (the skip concatenation gets tensors of different sizes). Whole images of
+    any size, such as 520 × 696 BBBC039 fields, go through
+    :func:`cellcourse.preprocess.predict_tiled` with a ``tile_shape``
+    divisible by ``2 ** depth`` (e.g. 256 for depth 3): the image is cut into
+    overlapping tiles, predicted, and stitched back. The receptive field of a
+    U-Net of depth d covers about ``2 ** (d + 2)`` pixels or more; nuclei
+    should fit inside it. See chapter 07.
+
+    References
+    ----------
+    .. [1] Ronneberger, O., Fischer, P. & Brox, T. U-Net: convolutional
+           networks for biomedical image segmentation. MICCAI (2015), LNCS
+           9351, 234–241. doi:10.1007/978-3-319-24574-4_28
+    .. [2] Falk, T. et al. U-Net: deep learning for cell counting, detection,
+           and morphometry. Nat Methods 16, 67–70 (2019).
+           doi:10.1038/s41592-018-0261-2
+
+    Examples
+    --------
+    >>> model = unet(depth=2, base_filters=8)
+    >>> model.input_shape, model.output_shape
+    ((None, None, None, 1), (None, None, None, 3))
+    >>> unet((64, 96, 2), n_outputs=1, head="sigmoid").output_shape
+    (None, 64, 96, 1)
+    """
+    depth = _check_positive_int(depth, "depth", 3)
+    input_shape = _check_unet_input_shape(input_shape, depth)
+    n_outputs = _check_positive_int(n_outputs, "n_outputs", 3)
+    base_filters = _check_positive_int(base_filters, "base_filters", 16)
+    if not isinstance(batch_norm, bool):
+        raise TypeError(f"expected batch_norm as True or False; got {batch_norm!r}")
+    dropout = _check_dropout(dropout)
+    if not isinstance(head, str) or head not in _UNET_HEADS:
+        raise ValueError(f'expected head "softmax", "sigmoid" or "linear"; got {head!r}')
+    if head == "softmax" and n_outputs < 2:
+        raise ValueError(
+            f'expected n_outputs >= 2 for head="softmax" (a softmax over one channel is always '
+            f'1); got n_outputs={n_outputs}. For one foreground channel use head="sigmoid"'
+        )
+    name = _check_name(name)
+    import keras
+
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    skips = []
+    for level in range(1, depth + 1):
+        x = _unet_conv_block(x, base_filters * 2 ** (level - 1), batch_norm, f"down{level}")
+        skips.append(x)
+        x = keras.layers.MaxPooling2D(2, name=f"down{level}_pool")(x)
+    x = _unet_conv_block(x, base_filters * 2**depth, batch_norm, "bottom")
+    if dropout > 0:
+        x = keras.layers.Dropout(dropout, name="bottom_dropout")(x)
+    for level in range(depth, 0, -1):
+        filters = base_filters * 2 ** (level - 1)
+        x = keras.layers.Conv2DTranspose(filters, 2, strides=2, name=f"up{level}_upconv")(x)
+        x = keras.layers.Concatenate(name=f"up{level}_concat")([skips[level - 1], x])
+        x = _unet_conv_block(x, filters, batch_norm, f"up{level}")
+    activation = _UNET_HEADS[head]  # None: linear
+    outputs = keras.layers.Conv2D(n_outputs, 1, activation=activation, name=f"head_{head}")(x)
+    return keras.Model(inputs, outputs, name=name)

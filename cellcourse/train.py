@@ -9,6 +9,7 @@ whether the model under- or overfits, diverged or trained well (chapter 04).
 
 =============================  ===================================================
 ``check_classification_data``  images and labels fit the model? (clear errors)
+``check_input_range``          image values in the range the model was trained on?
 ``fit_classifier``             compile (Adam or SGD, cross-entropy) and fit
 ``predict_classes``            predicted classes and class probabilities
 ``extract_features``           feature vectors from a backbone or feature model
@@ -22,6 +23,8 @@ Axes letters: S sample, Y, X, C channel (channels last). See chapters 02 and 03.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import numbers
 import textwrap
 from dataclasses import dataclass
@@ -31,6 +34,7 @@ import numpy as np
 __all__ = [
     "HistoryDiagnosis",
     "check_classification_data",
+    "check_input_range",
     "diagnose_history",
     "extract_features",
     "fit_classifier",
@@ -77,6 +81,17 @@ def _fits(actual: tuple, expected: tuple) -> bool:
     )
 
 
+def _channels_first(shape: tuple, expected: tuple) -> bool:
+    """True if ``shape`` is ``expected`` (S, Y, X, C) with C moved to the second axis."""
+    return (
+        len(shape) == 4
+        and len(expected) == 4
+        and expected[-1] is not None
+        and shape[1] == expected[-1]
+        and _fits(shape[2:], expected[1:3])
+    )
+
+
 def _check_images(model, x, what: str = "images") -> np.ndarray:
     """Raise unless ``x`` is a finite numeric batch that ``model`` takes; return it."""
     try:
@@ -106,6 +121,13 @@ def _check_images(model, x, what: str = "images") -> np.ndarray:
     if x.shape[0] == 0:
         raise ValueError(f"expected at least one image in {what}; got shape {x.shape}")
     if not _fits(x.shape[1:], expected[1:]):
+        if _channels_first(x.shape, expected):
+            raise ValueError(
+                f"expected {what} of shape {text} for model {model.name!r}, got {x.shape}: "
+                "channels first? The model takes the channel axis C last (S, Y, X, C); these "
+                "have it second (S, C, Y, X), as PyTorch and many TIFF readers give it. Move "
+                "it with np.moveaxis(x, 1, -1); x.reshape would scramble the pixels"
+            )
         reasons = []
         if len(expected) == 4 and not _fits(x.shape[1:3], expected[1:3]):
             want = " x ".join("any" if n is None else str(n) for n in expected[1:3])
@@ -255,6 +277,144 @@ def check_classification_data(model, x, y=None, require_all_classes=False):
     x = _check_images(model, x)
     if y is not None:
         _check_labels(model, y, len(x), require_all_classes=require_all_classes)
+
+
+def _whole_numbers(values: np.ndarray) -> bool:
+    """True if every value is a whole number (as raw camera pixels are)."""
+    return values.dtype.kind in "iu" or bool(np.all(values == np.round(values)))
+
+
+def _value_text(value) -> str:
+    """65535 → ``"65535"``, 0.00392 → ``"0.003922"``: whole numbers in full."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.4g}"
+
+
+def check_input_range(x, expected=(0.0, 1.0), margin=0.5):
+    """Raise a clear error unless image values lie in the range a model was trained on.
+
+    A network trained on images scaled to 0–1 still runs on raw pixels
+    (0–255 for 8 bits, up to 65535 for 16 bits), without any error, and
+    answers nonsense. This check catches that before prediction or training,
+    and says what the values look like: raw 8-, 12- or 16-bit pixels, values
+    scaled for another network (−1 to 1), or values squashed by scaling twice.
+
+    Parameters
+    ----------
+    x : (S, Y, X, C) or any shape ndarray of int or float
+        Images (a batch, one image, or patches); only the values are checked.
+    expected : tuple of 2 float
+        ``(low, high)``: the range of the values the model was trained on,
+        e.g. ``(0, 1)``, or ``(x_train.min(), x_train.max())``.
+    margin : float
+        How far outside ``expected`` the bulk of the values may lie, as a
+        fraction of ``high - low``: with the default 0.5 and ``(0, 1)``, the
+        0.1 and 99.9 percentiles must lie between −0.5 and 1.5 (percentile
+        normalisation leaves some values a little outside 0–1, and a few
+        extreme pixels are ignored).
+
+    Returns
+    -------
+    None
+        Returns quietly when the values fit.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a numeric NumPy array, or ``expected`` or ``margin``
+        are not numbers.
+    ValueError
+        If ``x`` is empty or holds NaN or infinite values; if the bulk of its
+        values lies outside ``expected`` (widened by ``margin``); or if the
+        values vary over less than 5 % of the expected range (e.g. images
+        divided by 255 twice, or 12-bit data divided by 65535). The message
+        names the expected range, the values received and the likely cause.
+
+    See Also
+    --------
+    check_classification_data : shapes and labels against a model.
+    cellcourse.preprocess.normalize_percentile : scale raw images to about 0–1.
+
+    Notes
+    -----
+    Constant images (e.g. all zeros) pass when their value lies in range:
+    there is nothing to tell about their scaling. See chapter 06.
+
+    Examples
+    --------
+    >>> check_input_range(np.array([[0.0, 0.4], [0.7, 1.0]]))  # fits: returns quietly
+    >>> raw = np.array([[0, 17], [128, 255]], dtype=np.uint8)
+    >>> check_input_range(raw)
+    Traceback (most recent call last):
+    ...
+    ValueError: expected values of about 0 to 1, as the model was trained on; got uint8 values 0 to 255: raw 8-bit pixels? Scale them as the training images were, e.g. x.astype(np.float32) / 255
+    """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"expected images as a NumPy array; got {type(x).__name__}")
+    if x.dtype.kind not in "uif":
+        raise TypeError(f"expected images of numbers (integer or float); got dtype {x.dtype}")
+    if x.size == 0:
+        raise ValueError(f"expected at least one value in the images; got shape {x.shape}")
+    if (
+        isinstance(expected, str)
+        or not isinstance(expected, tuple | list)
+        or len(expected) != 2
+        or not all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
+            for v in expected
+        )
+    ):
+        raise TypeError(f"expected `expected` as a pair of numbers (low, high); got {expected!r}")
+    low, high = float(expected[0]), float(expected[1])
+    if not low < high:
+        raise ValueError(f"expected low < high in `expected`; got {expected!r}")
+    if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not 0 <= margin < np.inf:
+        raise TypeError(f"expected margin as a number >= 0, e.g. 0.5; got {margin!r}")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        n_nan, n_inf = int(np.isnan(x).sum()), int(np.isinf(x).sum())
+        raise ValueError(
+            f"expected finite values in the images; got {n_nan} NaN and {n_inf} infinite value(s)"
+        )
+
+    span = high - low
+    # the 0.1 and 99.9 percentiles: a few hot pixels or outliers do not decide
+    p_low, p_high = (float(v) for v in np.percentile(x, [0.1, 99.9]))
+    smallest, largest = x.min().item(), x.max().item()
+    whole = _whole_numbers(x)
+    got = f"got {x.dtype} values {_value_text(smallest)} to {_value_text(largest)}"
+    if whole and x.dtype.kind == "f":
+        got += " (whole numbers)"
+    want = f"expected values of about {low:g} to {high:g}, as the model was trained on"
+    fix = "Scale them as the training images were"
+    if p_high > high + margin * span:
+        if whole and smallest >= 0 and largest <= 255:
+            cause = f"raw 8-bit pixels? {fix}, e.g. x.astype(np.float32) / 255"
+        elif whole and smallest >= 0 and largest <= 4095:
+            cause = (
+                f"raw 12-bit camera values (0 to 4095)? {fix}, e.g. "
+                "cellcourse.preprocess.normalize_percentile(x) or x.astype(np.float32) / 4095"
+            )
+        elif whole and smallest >= 0 and largest <= 65535:
+            cause = (
+                f"raw 16-bit pixels? {fix}, e.g. cellcourse.preprocess.normalize_percentile(x) "
+                "or x.astype(np.float32) / 65535"
+            )
+        else:
+            cause = f"values far larger than in training: were these images scaled? {fix}"
+        raise ValueError(f"{want}; {got}: {cause}")
+    if p_low < low - margin * span:
+        cause = (
+            f"scaled for another network (e.g. -1 to 1), or centred by subtracting a mean? {fix}"
+        )
+        raise ValueError(f"{want}; {got}: {cause}")
+    if 0 < p_high - p_low < 0.05 * span:
+        cause = (
+            "the values vary over less than 5 % of that range: scaled twice (e.g. divided by "
+            "255 twice), or 12-bit data divided by 65535? "
+            f"{fix}, e.g. with cellcourse.preprocess.normalize_percentile"
+        )
+        raise ValueError(f"{want}; {got}: {cause}")
 
 
 def _optimizer(optimizer, learning_rate):
@@ -441,10 +601,27 @@ def fit_classifier(
     )
 
 
+@contextlib.contextmanager
+def _quiet_retracing():
+    # TensorFlow logs "N out of the last N calls ... triggered tf.function
+    # retracing" when a notebook predicts with many small models in a loop (a
+    # learning curve, repeated runs). Each new model needs its own trace, so the
+    # warning is expected and harmless there, but it buries the lesson's output.
+    # Only TensorFlow's Python logger is raised, and only for this call.
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(max(level, logging.ERROR))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _predict(model, x, batch_size: int) -> np.ndarray:
     import keras
 
-    out = model.predict(x.astype(np.float32, copy=False), batch_size=batch_size, verbose=0)
+    with _quiet_retracing():
+        out = model.predict(x.astype(np.float32, copy=False), batch_size=batch_size, verbose=0)
     return np.asarray(keras.ops.convert_to_numpy(out), dtype=np.float32)
 
 

@@ -4,33 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from exercise_helpers import assert_odd_objects_get_feedback, failed, run_solution
 from scipy import signal
 
 from cellcourse.exercises import Outcome, ch02
-
-ODD_OBJECTS = (None, "model", {"a": 1})
-
-
-def run_solution(exercise, **namespace):
-    """Execute an exercise's solution code; return the names it defines."""
-    namespace = {"np": np, **namespace}
-    exec(exercise.solution_code, namespace)
-    return namespace
-
-
-def failed(exercise, *answers):
-    """The "Not yet" message for these answers, checked to be whole (not cut at 300 characters)."""
-    message = exercise.assert_check_failed(*answers).message
-    assert not message.endswith("…"), message
-    return message
-
-
-def assert_odd_objects_get_feedback(exercise, *other_answers):
-    for odd in ODD_OBJECTS:
-        result = exercise._evaluate((odd, *other_answers))
-        assert result.outcome is Outcome.INCORRECT
-        assert len(result.message) > len("Not yet: ")
-
 
 # --- the course's convolve2d -----------------------------------------------------------------------
 

@@ -93,6 +93,47 @@ def test_augmentation_is_inactive_at_inference_and_active_in_training():
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(augmented(x, training=False)), x)
 
 
+def test_small_cnn_l2_defaults_to_no_regulariser():
+    model = small_cnn((16, 16, 1), n_classes=2, filters=(4, 8), batch_norm=False, dropout=0)
+    explicit = small_cnn(
+        (16, 16, 1), n_classes=2, filters=(4, 8), batch_norm=False, dropout=0, l2=0.0
+    )
+    for built in (model, explicit):
+        assert built.losses == []
+        assert all(getattr(layer, "kernel_regularizer", None) is None for layer in built.layers)
+    assert [layer.name for layer in model.layers] == [layer.name for layer in explicit.layers]
+    assert model.count_params() == explicit.count_params()
+
+
+def test_small_cnn_l2_penalty_is_l2_times_sum_of_squared_kernels():
+    l2 = 0.01
+    model = small_cnn((8, 8, 1), n_classes=2, filters=(2,), batch_norm=False, dropout=0, l2=l2)
+    conv, dense = model.get_layer("block1_conv"), model.get_layer("scores_softmax")
+    conv.kernel.assign(np.full((3, 3, 1, 2), 0.5, "float32"))  # 18 weights of 0.5: sum 4.5
+    dense.kernel.assign(np.ones((2, 2), "float32"))  # 4 weights of 1: sum 4
+    conv.bias.assign(np.full(2, 10.0, "float32"))  # biases carry no penalty
+    penalties = sorted(float(keras.ops.convert_to_numpy(p)) for p in model.losses)
+    np.testing.assert_allclose(penalties, [l2 * 4.0, l2 * 4.5], rtol=1e-6)
+
+
+def test_small_cnn_flatten_and_hidden_dense():
+    model = small_cnn(
+        (8, 8, 1), n_classes=2, filters=(4,), batch_norm=False, dropout=0.5, flatten=True, dense=5
+    )
+    names = [layer.name for layer in model.layers]
+    assert names[-4:] == ["flatten", "hidden_dense", "dropout", "scores_softmax"]
+    assert "global_pool" not in names
+    # conv 3*3*1*4 + 4; flatten 4*4*4 = 64 -> hidden 64*5 + 5; output 5*2 + 2
+    assert model.count_params() == 40 + 325 + 12
+    pooled = small_cnn((8, 8, 1), n_classes=2, filters=(4,), batch_norm=False, dense=5)
+    # global pooling keeps 4 numbers: 4*5 + 5 for the hidden layer
+    assert pooled.count_params() == 40 + 25 + 12
+    regularised = small_cnn((8, 8, 1), 2, filters=(4,), flatten=True, dense=5, l2=1e-3)
+    assert len(regularised.losses) == 3  # conv, hidden and output kernels
+    probs = keras.ops.convert_to_numpy(model(np.zeros((3, 8, 8, 1), "float32")))
+    np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-5)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
@@ -122,6 +163,13 @@ def test_linear_classifier_validates_arguments(kwargs, error, match):
         ({"dropout": "0.5"}, TypeError, "dropout"),
         ({"batch_norm": 1}, TypeError, "batch_norm"),
         ({"augment": "yes"}, TypeError, "augment"),
+        ({"l2": -1e-3}, ValueError, r"l2 as a finite number >= 0.*got -0.001"),
+        ({"l2": float("inf")}, ValueError, "l2 as a finite number"),
+        ({"l2": "1e-3"}, TypeError, "l2 as a number"),
+        ({"l2": True}, TypeError, "l2 as a number"),
+        ({"flatten": 1}, TypeError, "flatten"),
+        ({"dense": -4}, ValueError, r"dense as an int >= 0.*got -4"),
+        ({"dense": 2.5}, ValueError, "dense as an int"),
         ({"n_classes": 0}, ValueError, "n_classes"),
         ({"input_shape": (16, 16, 3, 1)}, ValueError, r"\(Y, X, C\)"),
     ],

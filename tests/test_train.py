@@ -272,3 +272,28 @@ def test_extract_features_of_a_mean_pooling_model():
         extract_features(maps, x)
     with pytest.raises(ValueError, match=r"takes 4 x 4 pixel images, these are 5 x 4"):
         extract_features(pooled, np.zeros((1, 5, 4, 2)))
+
+
+def test_predicting_with_many_models_in_a_loop_logs_no_retracing_warning():
+    # a learning curve predicts with a new model at every size; TensorFlow would
+    # warn about retracing from the sixth model on
+    import logging
+
+    records = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    handler = Collect(level=logging.WARNING)
+    logger = logging.getLogger("tensorflow")
+    level_before = logger.level
+    logger.addHandler(handler)
+    try:
+        x = np.random.default_rng(0).random((4, 6, 6, 1), dtype=np.float32)
+        for _ in range(8):
+            predict_classes(linear_classifier((6, 6, 1), 2), x)
+    finally:
+        logger.removeHandler(handler)
+    assert not [message for message in records if "retracing" in message]
+    assert logger.level == level_before  # only raised during the call

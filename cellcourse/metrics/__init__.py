@@ -3,7 +3,14 @@
 ``classification``: confusion matrix, accuracy, balanced accuracy, precision,
 recall and F1 per class, and a printable report; for unbalanced classes the
 recall of each class and of the worst one, precision-recall curves and average
-precision (one class against the rest), and threshold moving. NumPy only.
+precision (one class against the rest), and threshold moving.
+
+``segmentation``: Dice and Jaccard per class of pixel maps, foreground Dice of
+label images.
+
+``instances``: objects matched one to one by IoU (optimal assignment), their
+precision, recall and F1 at an IoU threshold, the 2018 Data Science Bowl average
+precision, panoptic quality, and counts of splits and merges.
 """
 
 from __future__ import annotations
@@ -22,18 +29,42 @@ from .classification import (
     predict_with_thresholds,
     prior_correction_weights,
 )
+from .instances import (
+    DsbScore,
+    InstanceMatch,
+    PanopticQuality,
+    SplitMerge,
+    average_precision_dsb,
+    iou_matrix,
+    match_instances,
+    panoptic_quality,
+    split_merge_counts,
+)
+from .segmentation import dice, foreground_dice, jaccard
 
 __all__ = [
+    "DsbScore",
+    "InstanceMatch",
+    "PanopticQuality",
+    "SplitMerge",
     "accuracy",
     "average_precision",
+    "average_precision_dsb",
     "balanced_accuracy",
     "classification_report",
     "confusion_matrix",
+    "dice",
+    "foreground_dice",
+    "iou_matrix",
+    "jaccard",
     "macro_f1",
+    "match_instances",
     "min_class_recall",
+    "panoptic_quality",
     "per_class_recall",
     "precision_recall_curve",
     "precision_recall_f1",
     "predict_with_thresholds",
     "prior_correction_weights",
+    "split_merge_counts",
 ]
