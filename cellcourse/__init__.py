@@ -16,6 +16,8 @@ backend behind the learner's back.
 ``targets``         training targets from instance labels (3 classes, distances)
 ``losses``          segmentation losses in ``keras.ops`` (weighted cross-entropy, Dice)
 ``postprocess``     label images from predicted maps; the classical baseline
+``tracking``        detections, linking (linear assignment, gaps, divisions), CTC export
+``tracking_data``   loaders of the tracking datasets (ground truth in CTC format)
 ``train``           thin helpers over ``model.fit``: data checks, fit, predict
 ``sampling``        class-balanced resampling and batches (over-, undersampling)
 ``tuning``          learning-rate range test; keras-tuner searches with a time budget
@@ -57,6 +59,8 @@ _SUBMODULES = (
     "sampling",
     "synthetic",
     "targets",
+    "tracking",
+    "tracking_data",
     "train",
     "tuning",
     "widgets",

@@ -26,6 +26,7 @@ __all__ = [
     "NucleiImages",
     "load_bbbc039",
     "load_bccd_cells",
+    "load_dsb2018_image",
     "prepared_path",
 ]
 
@@ -203,6 +204,71 @@ def load_bbbc039(n_images: int | None = None, progress: bool = True) -> NucleiIm
         names=names,
         wells=np.array([m["well"] for m in parsed]),
         sites=np.array([int(m["site"]) for m in parsed]),
+        dataset=name,
+        licence=info.licence,
+        citation=info.citation,
+        doi=info.doi,
+    )
+
+
+def load_dsb2018_image(progress: bool = True) -> NucleiImages:
+    """One fluorescence image of nuclei from the 2018 Data Science Bowl, with its labels.
+
+    A test of domain shift for models trained on BBBC039 (chapter 08): other
+    cells, another microscope and an 8-bit range. Read directly from the two
+    verified TIFF files (no prepared cache: they are small).
+
+    Parameters
+    ----------
+    progress : bool
+        Show a progress bar while downloading.
+
+    Returns
+    -------
+    NucleiImages
+        ``images (1, 512, 512) uint16`` with values 0-235; ``labels (1, 512, 512)
+        int32``, 0 = background, 125 nuclei numbered 1..125 (the source's ids run
+        to 183 with gaps and are renumbered); ``names = ["img2d"]``; ``wells =
+        ["dsb2018"]``, ``sites = [0]``. Cell type and stain are not documented.
+        Licence: CC0 upstream (BBBC038v1); the stardist repository that hosts the
+        files is BSD-3-Clause.
+
+    References
+    ----------
+    .. [1] Caicedo et al., Nat Methods 16:1247 (2019), doi:10.1038/s41592-019-0612-7
+
+    Examples
+    --------
+    >>> data = load_dsb2018_image()  # doctest: +SKIP
+    >>> data.images.shape, int(data.labels.max())  # doctest: +SKIP
+    ((1, 512, 512), 125)
+    """
+    import skimage.segmentation
+    import tifffile
+
+    name = "dsb2018_stardist"
+    paths = dataset_paths(name, progress=progress)
+    arrays = {}
+    for key, rel in (
+        ("image", "stardist/data/images/img2d.tif"),
+        ("mask", "stardist/data/images/mask2d.tif"),
+    ):
+        if rel not in paths:
+            raise FileNotFoundError(f"{name}: the registry has no file {rel!r}")
+        arrays[key] = tifffile.imread(paths[rel])
+        if arrays[key].shape != (512, 512) or arrays[key].dtype != np.uint16:
+            raise ValueError(
+                f"{name}: expected (512, 512) uint16 in {paths[rel]}, got "
+                f"{arrays[key].shape} {arrays[key].dtype}"
+            )
+    labels, _, _ = skimage.segmentation.relabel_sequential(arrays["mask"].astype(np.int32))
+    info = get_dataset(name)
+    return NucleiImages(
+        images=arrays["image"][None],
+        labels=labels[None].astype(np.int32),
+        names=["img2d"],
+        wells=np.array(["dsb2018"]),
+        sites=np.array([0]),
         dataset=name,
         licence=info.licence,
         citation=info.citation,

@@ -70,3 +70,15 @@ def test_missing_mirror_file_leaves_no_prepared_cache(tmp_path, monkeypatch):
     with pytest.raises(datasets.DownloadError, match="missing from the mirror"):
         load_bbbc039(progress=False)
     assert not prepared_path("bbbc039_nuclei").exists()
+
+
+def test_dsb2018_image_matches_the_documentation(data_env, monkeypatch):
+    monkeypatch.setenv("CELLCOURSE_DATA_DIR", str(data_env))
+    data = datasets.load_dsb2018_image(progress=False)
+    assert data.images.shape == (1, 512, 512) and data.images.dtype == np.uint16
+    assert data.images.max() == 235  # an 8-bit range in a 16-bit file
+    assert data.labels.shape == (1, 512, 512) and data.labels.dtype == np.int32
+    # 125 nuclei, renumbered 1..125 from ids that ran to 183
+    assert np.array_equal(np.unique(data.labels), np.arange(126))
+    assert data.names == ["img2d"] and data.axes == "SYX"
+    assert "CC0" in data.licence or "BSD" in data.licence

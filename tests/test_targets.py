@@ -121,7 +121,9 @@ def test_validation_messages_say_expected_and_received(function):
         function(np.array([[0, -1], [1, 1]]))
     with pytest.raises(TypeError, match=r"got dtype float64.*astype\(np.int32\)"):
         function(np.array([[0.0, 1.5], [1.0, 1.0]]))
-    with pytest.raises(ValueError, match=r"shape \(Y, X\) or \(S, Y, X\); got an array of shape \(4,\)"):
+    with pytest.raises(
+        ValueError, match=r"shape \(Y, X\) or \(S, Y, X\); got an array of shape \(4,\)"
+    ):
         function(np.arange(4))
     with pytest.raises(ValueError, match=r"got an array of shape \(1, 2, 3, 4\)"):
         function(np.zeros((1, 2, 3, 4), int))

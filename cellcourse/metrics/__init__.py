@@ -11,10 +11,15 @@ label images.
 ``instances``: objects matched one to one by IoU (optimal assignment), their
 precision, recall and F1 at an IoU threshold, the 2018 Data Science Bowl average
 precision, panoptic quality, and counts of splits and merges.
+
+``tracking``: detections matched to ground truth, link and division precision,
+recall and F1, complete tracks, and the Cell Tracking Challenge's TRA
+(``cc.metrics.tracking.tracking_scores`` and friends; not flattened here).
 """
 
 from __future__ import annotations
 
+from . import classification, instances, segmentation, tracking  # the submodules
 from .classification import (
     accuracy,
     average_precision,
@@ -43,6 +48,10 @@ from .instances import (
 from .segmentation import dice, foreground_dice, jaccard
 
 __all__ = [
+    "classification",
+    "instances",
+    "segmentation",
+    "tracking",
     "DsbScore",
     "InstanceMatch",
     "PanopticQuality",
