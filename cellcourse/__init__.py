@@ -25,8 +25,10 @@ backend behind the learner's back.
                     metrics (matching, F1, DSB AP, panoptic quality)
 ``backbones``       ImageNet-pretrained EfficientNet-Lite0, offline
 ``plot``            figures (each function returns the Figure)
+``plot_tracks``     track overlays, frames with tails, lineage trees, link errors
 ``exercises``       the checks of every chapter (``ex.q1.check(...)``)
 ``widgets``         interactive viewers (contrast, stacks) for the notebooks
+``widgets_tracks``  a frame slider over tracks (ipywidgets, loaded on use)
 ``doctor``          environment report
 ==================  ==========================================================
 """
@@ -51,6 +53,7 @@ _SUBMODULES = (
     "metrics",
     "models",
     "plot",
+    "plot_tracks",
     "postprocess",
     "preprocess",
     "progress",
@@ -64,6 +67,7 @@ _SUBMODULES = (
     "train",
     "tuning",
     "widgets",
+    "widgets_tracks",
 )
 
 __all__ = [

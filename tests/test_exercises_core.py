@@ -843,3 +843,31 @@ def test_hostile_objects_are_described_without_exception():
         assert describe(make())
     assert describe(_RaisingClass()) == "a _RaisingClass object"
     assert math.isfinite(len(describe(10**5000)))
+
+
+def test_function_exercise_diagnosis_replaces_the_general_message():
+    def diagnose(function):
+        if function(5) == 5 + 2:
+            return "`double` adds 2 instead of multiplying by 2."
+        if function(2) == 0:
+            raise ZeroDivisionError("a diagnosis that fails says nothing")
+        return ""
+
+    q = FunctionExercise(
+        chapter="demo",
+        name="q9",
+        title="Write `double(x)`.",
+        var="double",
+        test_cases=[((3,), {}, 6)],
+        diagnose=diagnose,
+        hints=["Multiply by 2."],
+        solution_code="def double(x):\n    return 2 * x",
+        register=False,
+    )
+    assert q.assert_check_failed(lambda x: x + 2).message == (
+        "Not yet: `double` adds 2 instead of multiplying by 2."
+    )
+    general = q.assert_check_failed(lambda x: 0).message  # the diagnosis raised
+    assert "returned 0" in general and "ZeroDivision" not in general
+    assert "returned 9" in q.assert_check_failed(lambda x: x * x).message  # not recognised
+    q.assert_check_passed(lambda x: 2 * x)

@@ -1197,6 +1197,12 @@ class FunctionExercise(Exercise):
         ``(args, kwargs)`` or ``(args, kwargs, description)`` per case.
     rtol, atol, check_dtype
         As for :class:`EqualityExercise`.
+    diagnose : callable or None
+        ``diagnose(function) -> str``: when a test case fails, makes one extra
+        call of the learner's function and returns a specific message for a
+        typical mistake it recognises (a flipped kernel, a transposed matrix),
+        or "" (the general message then stands). Its warnings and errors are
+        swallowed: a diagnosis that fails says nothing.
 
     Examples
     --------
@@ -1208,7 +1214,7 @@ class FunctionExercise(Exercise):
     'Not yet: when called with the float 0.5 (test 2 of 2), `double` returned 2.5, ...'
     """
 
-    _FIELDS = ("test_cases", "reference", "test_inputs", "rtol", "atol", "check_dtype")
+    _FIELDS = ("test_cases", "reference", "test_inputs", "rtol", "atol", "check_dtype", "diagnose")
 
     test_cases: Any = None
     reference: Callable | None = None
@@ -1216,6 +1222,7 @@ class FunctionExercise(Exercise):
     rtol: float = 1e-5
     atol: float = 1e-8
     check_dtype: bool = False
+    diagnose: Callable | None = None
 
     def _validate(self) -> None:
         super()._validate()
@@ -1265,6 +1272,23 @@ class FunctionExercise(Exercise):
         return cases
 
     def _check(self, function: Any) -> None:
+        try:
+            return self._run_cases(function)
+        except Incorrect as exc:
+            if self.diagnose is None or not callable(function):
+                raise
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")  # the extra call's warnings say nothing new
+                try:
+                    diagnosis = self.diagnose(function)
+                except Exception:
+                    diagnosis = ""
+            if not diagnosis:
+                raise
+            # the diagnosis replaces the general message: messages are cut at 300 characters
+            raise Incorrect(diagnosis) from exc
+
+    def _run_cases(self, function: Any) -> None:
         var = self.var if isinstance(self.var, str) else "your function"
         name = _name(var)
         if not callable(function):

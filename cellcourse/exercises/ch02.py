@@ -12,8 +12,6 @@ to the end before the learner's answer is written.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ._core import (
@@ -183,23 +181,8 @@ def _diagnose_convolve(function) -> str:
     return ""
 
 
-class _ConvolveExercise(FunctionExercise):
-    """A FunctionExercise that names a flipped kernel or a 'same'-size output."""
-
-    def _check(self, function):
-        try:
-            return super()._check(function)
-        except Incorrect as exc:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")  # the extra call's warnings say nothing new
-                diagnosis = _diagnose_convolve(function)
-            if not diagnosis:
-                raise
-            # the diagnosis replaces the general message: messages are cut at 300 characters
-            raise Incorrect(diagnosis) from exc
-
-
-q1 = _ConvolveExercise(
+q1 = FunctionExercise(
+    diagnose=_diagnose_convolve,
     chapter="02",
     name="q1",
     title="Write a 2-D convolution (as Conv2D computes it) with NumPy",
@@ -286,23 +269,8 @@ def _diagnose_conv_params(function) -> str:
     return mistakes.get(got, "")
 
 
-class _ConvParamsExercise(FunctionExercise):
-    """A FunctionExercise that says which part of the count is missing, when it can tell."""
-
-    def _check(self, function):
-        try:
-            return super()._check(function)
-        except Incorrect as exc:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")  # the extra call's warnings say nothing new
-                diagnosis = _diagnose_conv_params(function)
-            if not diagnosis:
-                raise
-            # the diagnosis replaces the general message: messages are cut at 300 characters
-            raise Incorrect(diagnosis) from exc
-
-
-q2 = _ConvParamsExercise(
+q2 = FunctionExercise(
+    diagnose=_diagnose_conv_params,
     chapter="02",
     name="q2",
     title="Count the parameters of a Conv2D layer",

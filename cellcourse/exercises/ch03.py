@@ -13,7 +13,6 @@ The course's versions of the chapter's functions live in the library:
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import numpy as np
 
@@ -102,23 +101,8 @@ def _diagnose_backbone_input(function) -> str:
     return ""
 
 
-class _BackboneInputExercise(FunctionExercise):
-    """A FunctionExercise that names the typical scaling mistakes, when it recognises them."""
-
-    def _check(self, function):
-        try:
-            return super()._check(function)
-        except Incorrect as exc:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")  # the extra call's warnings say nothing new
-                diagnosis = _diagnose_backbone_input(function)
-            if not diagnosis:
-                raise
-            # the diagnosis replaces the general message: messages are cut at 300 characters
-            raise Incorrect(diagnosis) from exc
-
-
-q1 = _BackboneInputExercise(
+q1 = FunctionExercise(
+    diagnose=_diagnose_backbone_input,
     chapter="03",
     name="q1",
     title="Scale the crops as EfficientNet-Lite0 expects",

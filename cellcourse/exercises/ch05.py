@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import math
 import numbers
-import warnings
 
 import numpy as np
 
@@ -209,23 +208,8 @@ def _diagnose_class_weights(function) -> str:
     return ""
 
 
-class _ClassWeightExercise(FunctionExercise):
-    """A FunctionExercise that names wrongly scaled or inverted weights, and a list for a dict."""
-
-    def _check(self, function):
-        try:
-            return super()._check(function)
-        except Incorrect as exc:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")  # the extra call's warnings say nothing new
-                diagnosis = _diagnose_class_weights(function)
-            if not diagnosis:
-                raise
-            # the diagnosis replaces the general message: messages are cut at 300 characters
-            raise Incorrect(diagnosis) from exc
-
-
-q2 = _ClassWeightExercise(
+q2 = FunctionExercise(
+    diagnose=_diagnose_class_weights,
     chapter="05",
     name="q2",
     title="Compute balanced class weights from the training labels",
@@ -453,23 +437,8 @@ def _diagnose_thresholds(function) -> str:
     return ""
 
 
-class _ThresholdExercise(FunctionExercise):
-    """A FunctionExercise that names the plain argmax, a multiplied prior and a missing argmax."""
-
-    def _check(self, function):
-        try:
-            return super()._check(function)
-        except Incorrect as exc:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")  # the extra call's warnings say nothing new
-                diagnosis = _diagnose_thresholds(function)
-            if not diagnosis:
-                raise
-            # the diagnosis replaces the general message: messages are cut at 300 characters
-            raise Incorrect(diagnosis) from exc
-
-
-q4 = _ThresholdExercise(
+q4 = FunctionExercise(
+    diagnose=_diagnose_thresholds,
     chapter="05",
     name="q4",
     title="Move the thresholds: divide each class's probability by its prior",

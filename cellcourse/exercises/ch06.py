@@ -484,23 +484,8 @@ def _diagnose_prepare(function) -> str:
     return ""
 
 
-class _PrepareExercise(FunctionExercise):
-    """A FunctionExercise that names the typical scaling mistakes, when it recognises them."""
-
-    def _check(self, function):
-        try:
-            return super()._check(function)
-        except Incorrect as exc:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")  # the extra calls' warnings say nothing new
-                diagnosis = _diagnose_prepare(function)
-            if not diagnosis:
-                raise
-            # the diagnosis replaces the general message: messages are cut at 300 characters
-            raise Incorrect(diagnosis) from exc
-
-
-q3 = _PrepareExercise(
+q3 = FunctionExercise(
+    diagnose=_diagnose_prepare,
     chapter="06",
     name="q3",
     title="Fix `prepare`: images as float32 from 0 to 1, whatever their bit depth",
@@ -724,26 +709,12 @@ def _diagnose_channels(function) -> str:
     return ""
 
 
-class _ChannelsExercise(FunctionExercise):
-    """A FunctionExercise that names a reshape or a wrong axis order."""
-
-    def _check(self, function):
-        try:
-            return super()._check(function)
-        except Incorrect as exc:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
-                diagnosis = _diagnose_channels(function)
-            if not diagnosis:
-                raise
-            raise Incorrect(diagnosis) from exc
-
-
 def _moveaxis(images):
     return np.moveaxis(np.asarray(images), 1, -1)
 
 
-q5 = _ChannelsExercise(
+q5 = FunctionExercise(
+    diagnose=_diagnose_channels,
     chapter="06",
     name="q5",
     title="Fix the shapes: channels-first images (S, C, Y, X) to channels last (S, Y, X, C)",
