@@ -18,6 +18,8 @@ __all__ = [
     "feature_maps",
     "learning_curve",
     "precision_recall_figure",
+    "show_classes",
+    "overlay_errors",
 ]
 
 
@@ -750,4 +752,225 @@ def precision_recall_figure(y_true, probs, class_names, ax=None, title=None):
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
+    return fig
+
+
+# the course's three pixel classes (chapter 07): background, interior, boundary
+_CLASS_NAMES = ("background", "interior", "boundary")
+# Okabe-Ito colours, distinguishable with the common colour-vision deficiencies
+_CLASS_COLOURS = ("#1a1a1a", "#56b4e9", "#e69f00", "#009e73", "#cc79a7", "#f0e442", "#0072b2")
+_ERROR_COLOURS = {
+    "found (TP)": (0.0, 0.62, 0.45),  # bluish green
+    "missed (FN)": (0.84, 0.37, 0.0),  # vermillion
+    "extra (FP)": (0.34, 0.71, 0.91),  # sky blue
+}
+
+
+def _legend_below(ax, handles) -> None:
+    """A one-row legend under the image, where it hides none of it."""
+    ax.legend(
+        handles=handles,
+        fontsize=7,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=len(handles),
+        frameon=False,
+        handlelength=1.2,
+        columnspacing=1.0,
+    )
+
+
+def show_classes(
+    class_map, ax=None, class_names=_CLASS_NAMES, title=None, legend=True, figsize=(5, 4)
+):
+    """Draw a map of pixel classes, one fixed colour per class, with a legend.
+
+    Unlike :func:`overlay_labels`, whose colours are arbitrary per object, a
+    class always gets the same colour, so that a true and a predicted map
+    drawn side by side can be compared at a glance.
+
+    Parameters
+    ----------
+    class_map : (Y, X) ndarray of int
+        Class indices ``0 .. K-1``, e.g. from
+        :func:`cellcourse.targets.boundary_classes` or ``probs.argmax(axis=-1)``.
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
+    class_names : sequence of str
+        Name of each class, in index order (K names, at most 7); default
+        background, interior, boundary.
+    title : str, optional
+    legend : bool
+        Add a legend, under the image, naming the colour of each class.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Class 0 is drawn near-black, then sky blue, orange, green, ... (the
+        Okabe-Ito palette).
+
+    Raises
+    ------
+    TypeError
+        If ``class_map`` is not integer (booleans are read as 0/1) or
+        ``class_names`` not a sequence of str.
+    ValueError
+        If ``class_map`` is not 2-D, holds a value outside ``0 .. K-1``, or
+        there are more than 7 classes.
+
+    See Also
+    --------
+    overlay_errors : where a predicted mask is right and wrong.
+
+    Notes
+    -----
+    See chapter 07.
+
+    Examples
+    --------
+    >>> classes = np.array([[0, 1, 1], [0, 2, 2]])
+    >>> fig = show_classes(classes, title="target")
+    >>> [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    ['background', 'interior', 'boundary']
+    """
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    class_map = np.asarray(class_map)
+    if class_map.dtype.kind == "b":
+        class_map = class_map.astype(np.int64)
+    if class_map.dtype.kind not in "iu":
+        raise TypeError(f"expected class_map as integer class indices; got dtype {class_map.dtype}")
+    if class_map.ndim != 2 or class_map.size == 0:
+        raise ValueError(
+            f"expected a non-empty class_map of shape (Y, X); got shape {class_map.shape}"
+        )
+    if isinstance(class_names, str) or not all(isinstance(n, str) for n in class_names):
+        raise TypeError(f"expected class_names as a sequence of str; got {class_names!r}")
+    names = list(class_names)
+    if not 1 <= len(names) <= len(_CLASS_COLOURS):
+        raise ValueError(f"expected 1 to {len(_CLASS_COLOURS)} class names; got {len(names)}")
+    low, high = int(class_map.min()), int(class_map.max())
+    if low < 0 or high >= len(names):
+        raise ValueError(
+            f"expected class indices from 0 to {len(names) - 1} for {len(names)} class names; "
+            f"got values from {low} to {high}"
+        )
+    colours = _CLASS_COLOURS[: len(names)]
+    fig, ax = _axes(ax, figsize)
+    ax.imshow(
+        class_map,
+        cmap=ListedColormap(colours),
+        vmin=-0.5,
+        vmax=len(names) - 0.5,
+        interpolation="nearest",
+    )
+    ax.set_axis_off()
+    if legend:
+        handles = [Patch(color=c, label=n) for c, n in zip(colours, names, strict=True)]
+        _legend_below(ax, handles)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return fig
+
+
+def overlay_errors(
+    image,
+    true_mask,
+    pred_mask,
+    ax=None,
+    clim=None,
+    alpha=0.5,
+    title=None,
+    legend=True,
+    figsize=(5, 4),
+):
+    """Draw where a predicted mask agrees with the truth, over the image.
+
+    Pixels in both masks (true positives) are tinted green, pixels of the
+    true mask that the prediction missed (false negatives) vermillion, and
+    predicted pixels outside the true mask (false positives) sky blue; the
+    rest shows the grey image.
+
+    Parameters
+    ----------
+    image : (Y, X) ndarray
+        Grey-level image.
+    true_mask, pred_mask : (Y, X) ndarray of bool or int
+        The true and the predicted mask; integers are read as ``!= 0`` (so a
+        label image or a class map gives its foreground).
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
+    clim : (float, float), optional
+        Display range of the image (default its 1st and 99.8th percentile).
+    alpha : float
+        Opacity of the colours, in [0, 1].
+    title : str, optional
+    legend : bool
+        Add a legend, under the image, naming the three colours.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    TypeError
+        If a mask is not boolean or integer.
+    ValueError
+        If the image is not 2-D, the masks do not have its shape, or
+        ``alpha`` is outside [0, 1].
+
+    See Also
+    --------
+    cellcourse.metrics.dice : the score that counts these pixels,
+        ``2 TP / (2 TP + FN + FP)``.
+
+    Notes
+    -----
+    See chapter 07.
+
+    Examples
+    --------
+    >>> image = np.zeros((4, 4))
+    >>> true_mask = np.zeros((4, 4), bool)
+    >>> true_mask[:2] = True
+    >>> fig = overlay_errors(image, true_mask, np.roll(true_mask, 1, axis=0))
+    >>> [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    ['found (TP)', 'missed (FN)', 'extra (FP)']
+    """
+    from matplotlib.patches import Patch
+
+    image = _as_2d_or_rgb(image)
+    if image.ndim != 2:
+        raise ValueError(f"expected a grey-level image of shape (Y, X); got {image.shape}")
+    masks = []
+    for name, mask in (("true_mask", true_mask), ("pred_mask", pred_mask)):
+        mask = np.asarray(mask)
+        if mask.dtype.kind not in "biu":
+            raise TypeError(f"expected {name} as a boolean or integer mask; got dtype {mask.dtype}")
+        if mask.shape != image.shape:
+            raise ValueError(
+                f"expected {name} of the image's shape {image.shape}; got {mask.shape}"
+            )
+        masks.append(mask != 0)
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be a number between 0 and 1; got {alpha!r}")
+    true_mask, pred_mask = masks
+    if clim is None:
+        clim = np.percentile(image, (1, 99.8))
+    low, high = float(clim[0]), float(clim[1])
+    grey = np.clip((image.astype(np.float32) - low) / max(high - low, 1e-12), 0, 1)
+    rgb = np.repeat(grey[..., np.newaxis], 3, axis=-1)
+    regions = (true_mask & pred_mask, true_mask & ~pred_mask, ~true_mask & pred_mask)
+    for region, colour in zip(regions, _ERROR_COLOURS.values(), strict=True):
+        rgb[region] = (1 - alpha) * rgb[region] + alpha * np.asarray(colour)
+    fig, ax = _axes(ax, figsize)
+    ax.imshow(rgb, interpolation="nearest")
+    ax.set_axis_off()
+    if legend:
+        handles = [Patch(color=c, label=n) for n, c in _ERROR_COLOURS.items()]
+        _legend_below(ax, handles)
+    if title:
+        ax.set_title(title, fontsize=9)
     return fig
