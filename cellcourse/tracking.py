@@ -163,13 +163,13 @@ def _check_frames(table: pd.DataFrame, name: str) -> np.ndarray:
     if bad.any():
         k = np.flatnonzero(bad)[0]
         raise ValueError(
-            f"{name}['frame'] must hold whole numbers; got {column.iloc[k]!r} in row "
+            f"{name}['frame'] must hold whole numbers; got {column.iloc[k]} in row "
             f"{table.index[k]!r} ({int(bad.sum())} such rows)"
         )
     if (values < 0).any():
         k = np.flatnonzero(values < 0)[0]
         raise ValueError(
-            f"{name}['frame'] must be >= 0 (frames are 0-based); got {column.iloc[k]!r} "
+            f"{name}['frame'] must be >= 0 (frames are 0-based); got {column.iloc[k]} "
             f"in row {table.index[k]!r}"
         )
     return values.astype(np.int64)
