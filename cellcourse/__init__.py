@@ -26,6 +26,7 @@ backend behind the learner's back.
 ``backbones``       ImageNet-pretrained EfficientNet-Lite0, offline
 ``plot``            figures (each function returns the Figure)
 ``plot_tracks``     track overlays, frames with tails, lineage trees, link errors
+``plot_instances``  instance errors (matched, missed, spurious, split, merged) as a map
 ``exercises``       the checks of every chapter (``ex.q1.check(...)``)
 ``widgets``         interactive viewers (contrast, stacks) for the notebooks
 ``widgets_tracks``  a frame slider over tracks (ipywidgets, loaded on use)
@@ -53,6 +54,7 @@ _SUBMODULES = (
     "metrics",
     "models",
     "plot",
+    "plot_instances",
     "plot_tracks",
     "postprocess",
     "preprocess",
