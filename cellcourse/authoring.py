@@ -33,6 +33,14 @@ Exercises
     chapter number without a leading zero, M runs 1, 2, 3, ...) is followed,
     before the next exercise, by a code cell calling ``ex.qM.check(...)``.
 
+Colab
+    ``build(..., colab_repo="OWNER/NAME")`` (``cellcourse build --colab-repo
+    OWNER/NAME``) puts an "Open in Colab" badge at the top of every exercise
+    notebook, pointing at ``notebooks/NN_topic.ipynb`` on GitHub, and writes
+    ``git+https://github.com/OWNER/NAME@BRANCH`` into the line
+    ``COURSE_PACKAGE = ""`` of the setup cell, from which the setup cell installs
+    the course on Colab. Without it, nothing repository-specific is written.
+
 The linter reports every deviation as a :class:`Problem` naming the notebook,
 the cell (1-based) and the line (1-based within the cell); :func:`build`
 writes nothing while any notebook has a problem.
@@ -73,6 +81,18 @@ _SOLUTION_ONLY = "solution-only"
 _EXERCISE_ONLY = "exercise-only"
 _KNOWN_TAGS = (_SOLUTION_ONLY, _EXERCISE_ONLY)
 _NOTE_ID = "cellcourse-exercise-note"
+_BADGE_ID = "cellcourse-colab-badge"
+_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+# the line of the setup cell that names where Colab installs the course from
+_COURSE_PACKAGE = re.compile(
+    r"^(?P<head>\s*COURSE_PACKAGE\s*=\s*)(?P<q>[\"'])[^\"']*(?P=q)(?P<tail>.*)$"
+)
+# GitHub's rules: owner 1-39 letters, digits or inner single hyphens; repository name
+# 1-100 letters, digits, '.', '_' or '-' (not '.' or '..')
+_GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}$")
+_GITHUB_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+# a git branch name safe in a URL: no spaces, '..', '~^:?*[\\', no leading '-' or '/'
+_BRANCH = re.compile(r"^(?![-/.])(?!.*(?:\.\.|//|@\{|\.lock$|/$|\.$))[A-Za-z0-9._/-]{1,200}$")
 
 # what the spec calls a marker: "### BEGIN ..." / "### END ..." in code,
 # "<!-- BEGIN ... -->" / "<!-- END ... -->" in markdown
@@ -689,19 +709,90 @@ def _note_cell(nb, chapter: str | None, first_id: str, has_written: bool, source
     )
     cell = nbformat.v4.new_markdown_cell(text)
     if nb.get("nbformat_minor", 0) >= 5:
-        used = {c.get("id") for c in nb["cells"]}
-        cell_id = _NOTE_ID
-        suffix = 1
-        while cell_id in used:
-            cell_id = f"{_NOTE_ID}-{suffix}"
-            suffix += 1
-        cell["id"] = cell_id
+        cell["id"] = _unique_id(nb, _NOTE_ID)
     else:
         cell.pop("id", None)
     return cell
 
 
-def build_exercise(solution_nb: NotebookNode, source_name: str) -> NotebookNode:
+def _check_colab(colab_repo, branch) -> tuple[str, str] | None:
+    """Validate ``OWNER/NAME`` and the branch; None when there is no repository."""
+    if colab_repo is None:
+        return None
+    if not isinstance(colab_repo, str):
+        raise TypeError(
+            f"expected colab_repo to be a str 'OWNER/NAME' or None, got {type(colab_repo).__name__}"
+        )
+    if not isinstance(branch, str):
+        raise TypeError(f"expected branch to be a str, got {type(branch).__name__}")
+    owner, slash, name = colab_repo.strip().partition("/")
+    if (
+        not slash
+        or len(owner) > 39
+        or not _GITHUB_OWNER.match(owner)
+        or not _GITHUB_NAME.match(name)
+        or name in (".", "..")
+        or name.endswith(".git")
+    ):
+        raise ValueError(
+            "expected colab_repo to be a GitHub repository 'OWNER/NAME' (e.g. 'ada/cellcourse'; "
+            f"owner: letters, digits, single hyphens; name: letters, digits, '.', '_', '-'), "
+            f"got {colab_repo!r}"
+        )
+    if not _BRANCH.match(branch):
+        raise ValueError(
+            "expected branch to be a git branch name (letters, digits, '.', '_', '-', '/'; "
+            f"e.g. 'main'), got {branch!r}"
+        )
+    return f"{owner}/{name}", branch
+
+
+def _unique_id(nb, base: str) -> str:
+    used = {c.get("id") for c in nb["cells"]}
+    cell_id = base
+    suffix = 1
+    while cell_id in used:
+        cell_id = f"{base}-{suffix}"
+        suffix += 1
+    return cell_id
+
+
+def _badge_cell(nb, repo: str, branch: str, file_name: str):
+    url = f"https://colab.research.google.com/github/{repo}/blob/{branch}/notebooks/{file_name}"
+    cell = nbformat.v4.new_markdown_cell(f"[![Open In Colab]({_BADGE_IMAGE})]({url})")
+    if nb.get("nbformat_minor", 0) >= 5:
+        cell["id"] = _unique_id(nb, _BADGE_ID)
+    else:
+        cell.pop("id", None)
+    return cell
+
+
+def _course_package_lines(nb) -> list[tuple[int, int]]:
+    """(cell, line) indices (0-based) of the ``COURSE_PACKAGE = "..."`` lines of code cells."""
+    found = []
+    for index, cell in enumerate(nb["cells"]):
+        if cell.get("cell_type") == "code":
+            for line_no, line in enumerate(_lines(cell)):
+                if _COURSE_PACKAGE.match(line):
+                    found.append((index, line_no))
+    return found
+
+
+def _no_course_package(name: str) -> str:
+    return (
+        f"{name} has no line 'COURSE_PACKAGE = \"\"' in its setup cell, so Colab could not "
+        "install the course from the repository; copy the Colab block of another chapter's "
+        "setup cell"
+    )
+
+
+def build_exercise(
+    solution_nb: NotebookNode,
+    source_name: str,
+    *,
+    colab_repo: str | None = None,
+    branch: str = "main",
+) -> NotebookNode:
     """Make the exercise version of a solution notebook.
 
     Parameters
@@ -712,6 +803,14 @@ def build_exercise(solution_nb: NotebookNode, source_name: str) -> NotebookNode:
         Where it lives, e.g. ``"solutions/07_unet.ipynb"``; recorded in the
         exercise's metadata ``cellcourse.generated_from``; the chapter number is
         read from its file name.
+    colab_repo : str or None
+        GitHub repository ``"OWNER/NAME"`` that holds the course. If given, the
+        exercise starts with an "Open in Colab" badge for
+        ``notebooks/<file name>`` on ``branch``, and its ``COURSE_PACKAGE = ""``
+        line becomes ``COURSE_PACKAGE = "git+https://github.com/OWNER/NAME@BRANCH"``.
+        None: nothing repository-specific is written.
+    branch : str
+        Branch of ``colab_repo`` (default ``"main"``).
 
     Returns
     -------
@@ -719,7 +818,8 @@ def build_exercise(solution_nb: NotebookNode, source_name: str) -> NotebookNode:
         The exercise notebook: solution regions replaced by their stubs (code)
         or ``*Write your answer here.*`` (markdown), ``solution-only`` cells
         dropped, outputs and execution counts cleared, cell ids kept, and a
-        first markdown cell telling the learner how to work.
+        first markdown cell telling the learner how to work (after the Colab
+        badge, if any).
 
     Raises
     ------
@@ -727,7 +827,9 @@ def build_exercise(solution_nb: NotebookNode, source_name: str) -> NotebookNode:
         If the arguments have the wrong types.
     ValueError
         If the markers, tags or cell ids are broken (see :func:`lint_notebook`),
-        since the exercise could then contain solutions.
+        since the exercise could then contain solutions; if ``colab_repo`` or
+        ``branch`` is malformed, or ``colab_repo`` is given and the notebook has
+        no ``COURSE_PACKAGE = ""`` line.
 
     Examples
     --------
@@ -740,10 +842,13 @@ def build_exercise(solution_nb: NotebookNode, source_name: str) -> NotebookNode:
     _check_notebook_arg(solution_nb, "solution_nb")
     if not isinstance(source_name, str) or not source_name:
         raise TypeError(f"expected source_name to be a non-empty str, got {source_name!r}")
+    colab = _check_colab(colab_repo, branch)
     problems = _sorted(_lint_cells(solution_nb, source_name))
     if problems:
         listed = "\n".join(f"  {p}" for p in problems)
         raise ValueError(f"cannot build the exercise from {source_name}:\n{listed}")
+    if colab is not None and not _course_package_lines(solution_nb):
+        raise ValueError(_no_course_package(source_name))
 
     nb = copy.deepcopy(solution_nb)
     cells = []
@@ -767,6 +872,15 @@ def build_exercise(solution_nb: NotebookNode, source_name: str) -> NotebookNode:
         _note_cell(nb, _chapter(source_name), ids[0] if ids else "q1", has_written, source_name),
         *cells,
     ]
+    if colab is not None:
+        repo, branch = colab
+        for index, line_no in _course_package_lines(nb):
+            lines = _lines(nb["cells"][index])
+            match = _COURSE_PACKAGE.match(lines[line_no])
+            spec = f"git+https://github.com/{repo}@{branch}"
+            lines[line_no] = f'{match.group("head")}"{spec}"{match.group("tail")}'
+            nb["cells"][index]["source"] = "\n".join(lines)
+        nb["cells"].insert(0, _badge_cell(nb, repo, branch, Path(source_name).name))
     metadata = nb.setdefault("metadata", NotebookNode())
     metadata.pop("widgets", None)  # saved widget state is output, too
     cellcourse = dict(metadata.get("cellcourse", {}))
@@ -1001,7 +1115,14 @@ def _as_dir(value, what: str) -> Path:
     return Path(value)
 
 
-def build(solutions_dir="solutions", notebooks_dir="notebooks", check: bool = False) -> BuildReport:
+def build(
+    solutions_dir="solutions",
+    notebooks_dir="notebooks",
+    check: bool = False,
+    *,
+    colab_repo: str | None = None,
+    branch: str = "main",
+) -> BuildReport:
     """Regenerate ``notebooks/`` from ``solutions/``, or check that it is current.
 
     Every solution notebook is read and linted first; if any has a problem,
@@ -1019,6 +1140,14 @@ def build(solutions_dir="solutions", notebooks_dir="notebooks", check: bool = Fa
         If True, write nothing: list missing or differing exercise notebooks in
         ``out_of_date``, and look for solution lines in the existing ones
         (hand edits).
+    colab_repo : str or None
+        GitHub repository ``"OWNER/NAME"`` of the course: every exercise notebook
+        gets an "Open in Colab" badge and installs the course from there on
+        Colab (see :func:`build_exercise`); a solution without the setup cell's
+        ``COURSE_PACKAGE = ""`` line is then a problem. None (default): nothing
+        repository-specific is written. Check with the same value you built with.
+    branch : str
+        Branch of ``colab_repo`` that the badges and the install point at.
 
     Returns
     -------
@@ -1030,6 +1159,8 @@ def build(solutions_dir="solutions", notebooks_dir="notebooks", check: bool = Fa
     ------
     TypeError
         If an argument has the wrong type.
+    ValueError
+        If ``colab_repo`` or ``branch`` is malformed.
     FileNotFoundError
         If ``solutions_dir`` is not a folder.
     NotADirectoryError
@@ -1045,6 +1176,7 @@ def build(solutions_dir="solutions", notebooks_dir="notebooks", check: bool = Fa
     notebooks = _as_dir(notebooks_dir, "notebooks_dir")
     if not isinstance(check, bool):
         raise TypeError(f"expected check to be True or False, got {check!r}")
+    colab = _check_colab(colab_repo, branch)
     if not solutions.is_dir():
         raise FileNotFoundError(
             f"expected solutions_dir to be a folder of solution notebooks, got {str(solutions)!r}, "
@@ -1083,7 +1215,10 @@ def build(solutions_dir="solutions", notebooks_dir="notebooks", check: bool = Fa
         if problems:
             report.problems += problems
             continue
-        exercise = build_exercise(solution, name)
+        if colab is not None and not _course_package_lines(solution):
+            report.problems.append(Problem(name, None, None, _no_course_package(name)))
+            continue
+        exercise = build_exercise(solution, name, colab_repo=colab_repo, branch=branch)
         report.problems += find_leaks(solution, exercise, target_name)
         invalid = _validation_error(exercise)
         if invalid is not None:

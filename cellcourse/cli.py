@@ -4,9 +4,11 @@
 
     cellcourse doctor                         versions, backend, GPU, data cache, what to fix
     cellcourse data list | info NAME | download [NAME|--all] | verify [NAME...]
-    cellcourse build [--check]                regenerate notebooks/ from solutions/
+    cellcourse build [--check] [--colab-repo OWNER/NAME [--branch B]]  notebooks/ from solutions/
     cellcourse run NN_topic [--quick|--full] [--out DIR]
+    cellcourse predict MODEL INPUT_DIR OUTPUT_DIR [--overwrite] [--trusted] [--quiet]
     cellcourse progress                       this learner's completed exercises
+    cellcourse grade NOTEBOOK... [--csv FILE] [--timeout S] [--full]  run and grade learners' work
 """
 
 from __future__ import annotations
@@ -111,12 +113,19 @@ def _mirror():
 def _cmd_build(args) -> int:
     from .authoring import build
 
-    report = build(args.solutions, args.notebooks, check=args.check)
+    report = build(
+        args.solutions,
+        args.notebooks,
+        check=args.check,
+        colab_repo=args.colab_repo,
+        branch=args.branch,
+    )
     for problem in report.problems:
         print(f"problem: {problem}", file=sys.stderr)
     if args.check:
+        again = "cellcourse build" + (f" --colab-repo {args.colab_repo}" if args.colab_repo else "")
         for p in report.out_of_date:
-            print(f"out of date: {p} (run `cellcourse build`)", file=sys.stderr)
+            print(f"out of date: {p} (run `{again}`)", file=sys.stderr)
         for p in report.stale:
             print(f"no solution source for: {p} (remove it)", file=sys.stderr)
         if report.ok:
@@ -146,6 +155,73 @@ def _cmd_run(args) -> int:
     for name, value in sorted(result.metrics.items()):
         print(f"  {name:<40} {value:.4f}")
     return 0
+
+
+def _cmd_predict(args) -> int:
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
+    from .inference import predict_folder
+    from .packaging import UnsafeModelError
+
+    try:
+        summary = predict_folder(
+            args.model,
+            args.input_dir,
+            args.output_dir,
+            overwrite=args.overwrite,
+            trusted=args.trusted,
+            label_format=args.format,
+            progress=not args.quiet,
+        )
+    except (FileNotFoundError, FileExistsError, UnsafeModelError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for r in summary.results:
+        if r.status == "ok" and not args.quiet:
+            print(f"{r.file}: {r.objects} objects, {r.seconds:.2f} s")
+        elif r.status != "ok":
+            print(f"{r.file}: FAILED, skipped\n  {r.error}", file=sys.stderr)
+    print(f"{summary.n_ok} of {len(summary.results)} images segmented; table: {summary.csv_path}")
+    return 0 if summary.ok else 1
+
+
+def _cmd_grade(args) -> int:
+    from .grading import format_summary, grade, write_csv
+
+    missing = [n for n in args.notebooks if not Path(n).is_file() or Path(n).suffix != ".ipynb"]
+    if missing:
+        print(f"error: not a notebook file (.ipynb): {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if not 0 < args.timeout < float("inf"):  # also catches nan
+        print(
+            f"error: --timeout must be a positive number of seconds, got {args.timeout}",
+            file=sys.stderr,
+        )
+        return 2
+    if args.csv is not None and args.csv.is_dir():
+        print(f"error: --csv must name a file, got {args.csv}, which is a folder", file=sys.stderr)
+        return 2
+    total = len(args.notebooks)
+    mode = "full" if args.full else "quick"
+    print(
+        f"grading {total} notebook{'s' if total != 1 else ''} ({mode} mode, "
+        f"at most {args.timeout:g} s each)"
+    )
+    done = []
+
+    def show(result) -> None:
+        done.append(result)
+        print(
+            f"  [{len(done)}/{total}] {result.notebook}: {result.status} ({result.seconds:.0f} s)"
+        )
+
+    table = grade(args.notebooks, mode=mode, timeout=args.timeout, on_result=show)
+    print()
+    print(format_summary(table))
+    if args.csv is not None:
+        print(f"\ntable written to {write_csv(table, args.csv)}")
+    return 0 if (table["status"] == "ok").all() else 1
 
 
 def _cmd_progress(args) -> int:
@@ -192,6 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only check that notebooks/ is up to date")
     p.add_argument("--solutions", default="solutions", type=Path)
     p.add_argument("--notebooks", default="notebooks", type=Path)
+    p.add_argument(
+        "--colab-repo",
+        default=None,
+        metavar="OWNER/NAME",
+        help="GitHub repository of the course: add 'Open in Colab' badges, install from it",
+    )
+    p.add_argument("--branch", default="main", help="branch for --colab-repo (default main)")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser(
@@ -204,6 +287,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs", type=Path, help="folder for the run (default runs/)")
     p.add_argument("--timeout", default=1800, type=int, help="seconds one cell may take")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "predict", help="segment a folder of TIFF/PNG images with a saved model and its card"
+    )
+    p.add_argument("model", help="model folder written by cellcourse.packaging.save_model")
+    p.add_argument("input_dir", help="folder of .tif/.tiff/.png images")
+    p.add_argument("output_dir", help="folder for label images and predictions.csv")
+    p.add_argument("--overwrite", action="store_true", help="replace outputs that exist")
+    p.add_argument(
+        "--trusted",
+        action="store_true",
+        help="load the model without Keras safe mode (only for files from a source you trust)",
+    )
+    p.add_argument("--format", choices=("tif", "png"), default="tif", help="label image type")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, only the summary")
+    p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser(
+        "grade", help="run learners' notebooks, each in its own kernel; table their checks"
+    )
+    p.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="learners' .ipynb files")
+    p.add_argument(
+        "--csv",
+        default=None,
+        type=Path,
+        metavar="FILE",
+        help="also write the table to this CSV file",
+    )
+    p.add_argument(
+        "--timeout",
+        default=600,
+        type=float,
+        metavar="S",
+        help="seconds each notebook may take (default 600)",
+    )
+    p.add_argument("--full", action="store_true", help="full budget (default: quick, for a laptop)")
+    p.set_defaults(func=_cmd_grade)
 
     p = sub.add_parser("progress", help="your exercise outcomes so far")
     p.set_defaults(func=_cmd_progress)

@@ -512,3 +512,208 @@ def load_bccd_cells(size: int = 64, progress: bool = True) -> BloodCells:
         citation=info.citation,
         doi=info.doi,
     )
+
+
+# ----------------------------------------------------------------------------------------
+# In silico labeling: phase-contrast z-stack with confocal fluorescence (chapter 10)
+# ----------------------------------------------------------------------------------------
+
+__all__ += ["InSilicoLabeling", "load_insilico_labeling"]
+
+_INSILICO = "insilico_labeling_sample"
+_INSILICO_VERSION = 1  # bump when the preparation changes, so old caches are rebuilt
+_INSILICO_DIR = "isl/testdata/condition_blue_sample/"
+_INSILICO_PREFIX = (
+    "lab-FINKBEINER,condition-KEVAN_0_8,acquisition_date,year-2015,month-10,day-5,minute-0,"
+    "well-A4,tile_computation-STITCHED,"
+)
+_INSILICO_Z = tuple(range(13))
+_INSILICO_CHANNELS = ("DAPI", "MAP2", "NFH")  # confocal max projections; see chapter 10
+
+
+@dataclass(frozen=True, eq=False)
+class InSilicoLabeling:
+    """One field of view: a phase-contrast z-stack and confocal fluorescence of the same cells.
+
+    Attributes
+    ----------
+    phase : (Z, Y, X) ndarray of float32
+        Transmitted-light phase-contrast planes, scaled from uint16 to [0, 1]
+        (divided by 65535, as the source's own loader does).
+    targets : dict of str to (Y, X) ndarray of float32
+        Confocal z max-projections by channel name (``"DAPI"``: nuclei,
+        ``"MAP2"``: dendrites and neuronal somata, ``"NFH"``: axons), scaled
+        to [0, 1] the same way.
+    z_planes : tuple of int
+        The focal plane (``z_depth`` of the source, 0..12) of each plane of ``phase``.
+    channels : tuple of str
+        The keys of ``targets``, in order.
+    available_z_planes, available_channels : tuple
+        What the dataset holds: planes 0..12, channels DAPI, MAP2, NFH.
+    source : str
+        Where the files come from.
+    dataset, licence, citation : str
+    doi : tuple of str
+    axes : str
+        ``"ZYX"`` (of ``phase``; the targets are ``"YX"``).
+    """
+
+    phase: np.ndarray
+    targets: dict[str, np.ndarray]
+    z_planes: tuple[int, ...]
+    channels: tuple[str, ...]
+    available_z_planes: tuple[int, ...]
+    available_channels: tuple[str, ...]
+    source: str
+    dataset: str
+    licence: str
+    citation: str
+    doi: tuple[str, ...] = field(default=())
+    axes: str = "ZYX"
+
+    def __repr__(self) -> str:
+        return (
+            f"InSilicoLabeling({self.dataset}: phase {self.phase.shape} {self.phase.dtype} "
+            f"(z planes {list(self.z_planes)}), targets {list(self.channels)} of shape "
+            f"{self.phase.shape[1:]}; licence {self.licence})"
+        )
+
+
+def _insilico_prepared_path() -> Path:
+    return data_dir() / "prepared" / f"{_INSILICO}-v{_INSILICO_VERSION}.npz"
+
+
+def _prepare_insilico(progress: bool) -> dict[str, np.ndarray]:
+    import imageio.v3 as iio
+
+    paths = dataset_paths(_INSILICO, progress=progress)
+    files = {f"z{z}": f"z_depth-{z},channel-PHASE_CONTRAST" for z in _INSILICO_Z}
+    files |= {c: f"depth_computation-MAXPROJECT,channel-{c}_CONFOCAL" for c in _INSILICO_CHANNELS}
+    arrays = {}
+    for key, middle in files.items():
+        rel = f"{_INSILICO_DIR}{_INSILICO_PREFIX}{middle},is_mask-false.png"
+        if rel not in paths:
+            raise FileNotFoundError(f"{_INSILICO}: the registry has no file {rel!r}")
+        image = iio.imread(paths[rel])
+        if image.shape != (1024, 1024) or image.dtype != np.uint16:
+            raise ValueError(
+                f"{_INSILICO}: expected a (1024, 1024) uint16 image, got {image.shape} "
+                f"{image.dtype} in {paths[rel]}"
+            )
+        arrays[key] = image
+    phase = np.stack([arrays.pop(f"z{z}") for z in _INSILICO_Z])
+    return dict(phase=phase, **arrays)
+
+
+def _insilico_selection(requested, available: tuple, what: str, example: str) -> tuple:
+    """Validate a requested subset (None = all), keep its order; errors list what exists."""
+    if requested is None:
+        return available
+    if isinstance(requested, str | int | np.integer):
+        requested = [requested]
+    try:
+        requested = list(requested)
+    except TypeError:
+        raise TypeError(
+            f"expected {what} as a list such as {example}, or None for all; got "
+            f"{type(requested).__name__}"
+        ) from None
+    if not requested:
+        raise ValueError(f"expected at least one of the {what} {list(available)}; got none")
+    missing = [r for r in requested if r not in available or isinstance(r, bool)]
+    if missing:
+        raise ValueError(f"{what} {missing} do not exist; the dataset has {what} {list(available)}")
+    if len(set(requested)) != len(requested):
+        raise ValueError(f"expected each of the {what} once; got {requested}")
+    return tuple(int(r) if isinstance(r, int | np.integer) else str(r) for r in requested)
+
+
+def load_insilico_labeling(z_planes=None, channels=None, progress: bool = True) -> InSilicoLabeling:
+    """A phase-contrast z-stack of cultured neurons with confocal DAPI, MAP2 and NFH (one field).
+
+    The sample of the *In silico labeling* data (Christiansen et al. 2018,
+    condition B of the paper, well A4): one stitched and registered field of
+    1024 × 1024 pixels. The input is a transmitted-light phase-contrast
+    z-stack of 13 focal planes; the targets are confocal fluorescence
+    images (z max-projections) of the same field: DAPI (nuclei), MAP2
+    (dendrites and neuronal somata) and NFH (neurofilament-heavy, axons).
+    With a single field, training and test data must come from different
+    regions of it (:func:`cellcourse.virtual_staining.spatial_split`).
+
+    The 16 PNG files are read once and cached as uint16 under
+    ``<data dir>/prepared/``; each call scales them to float32 in [0, 1].
+
+    Parameters
+    ----------
+    z_planes : sequence of int, optional
+        Which focal planes to return, in this order (each of 0..12); default all 13.
+    channels : sequence of str, optional
+        Which targets to return (each of ``"DAPI"``, ``"MAP2"``, ``"NFH"``);
+        default all three.
+    progress : bool
+        Show a progress bar while downloading (35 MB).
+
+    Returns
+    -------
+    InSilicoLabeling
+        ``phase (Z, Y, X) float32`` with (Y, X) = (1024, 1024); ``targets``,
+        a dict of ``(Y, X) float32`` by channel name; ``z_planes`` and
+        ``channels`` as selected, ``available_z_planes`` and
+        ``available_channels``; licence CC BY 4.0. The images are the paper's
+        preprocessed images, not raw camera counts; the pixel size is not
+        given by the source.
+
+    Raises
+    ------
+    ValueError
+        If a requested z plane or channel does not exist (the message lists
+        those that do), or is requested twice.
+    TypeError
+        If ``z_planes`` or ``channels`` is not a sequence.
+
+    Notes
+    -----
+    That condition B is a primary rat cortical culture comes from the paper;
+    the files themselves do not say so. See chapter 10.
+
+    References
+    ----------
+    .. [1] Christiansen, E. M. et al. In silico labeling: predicting fluorescent
+           labels in unlabeled images. Cell 173, 792–803 (2018).
+           doi:10.1016/j.cell.2018.03.040
+
+    Examples
+    --------
+    >>> data = load_insilico_labeling(z_planes=[4, 6, 8], channels=["DAPI"])  # doctest: +SKIP
+    >>> data.phase.shape, data.targets["DAPI"].shape  # doctest: +SKIP
+    ((3, 1024, 1024), (1024, 1024))
+    """
+    z_planes = _insilico_selection(z_planes, _INSILICO_Z, "z planes", "[4, 6, 8]")
+    if any(not isinstance(z, int) for z in z_planes):
+        raise TypeError(f"expected z planes as integers 0..12; got {list(z_planes)}")
+    channels = _insilico_selection(channels, _INSILICO_CHANNELS, "channels", '["DAPI"]')
+    path = _insilico_prepared_path()
+    arrays = _load_prepared(path)
+    if arrays is None:
+        arrays = _prepare_insilico(progress)
+        _save_atomic(path, **arrays)
+    scale = np.float32(1 / 65535)
+    phase = arrays["phase"][list(z_planes)].astype(np.float32) * scale
+    targets = {c: arrays[c].astype(np.float32) * scale for c in channels}
+    info = get_dataset(_INSILICO)
+    return InSilicoLabeling(
+        phase=phase,
+        targets=targets,
+        z_planes=tuple(z_planes),
+        channels=tuple(channels),
+        available_z_planes=_INSILICO_Z,
+        available_channels=_INSILICO_CHANNELS,
+        source=(
+            "google/in-silico-labeling (commit 5db882b), isl/testdata/condition_blue_sample: "
+            "lab Finkbeiner, condition KEVAN_0_8, well A4, 2015-10-05"
+        ),
+        dataset=_INSILICO,
+        licence=info.licence,
+        citation=info.citation,
+        doi=info.doi,
+    )

@@ -640,3 +640,173 @@ def test_build_validates_its_arguments(tmp_path):
         build(7, tmp_path)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         clear_outputs(tmp_path / "nothing.ipynb")
+
+
+# ------------------------------------------------------- Colab badges and the setup cell
+
+REPO_ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+SETUP = """\
+import sys
+
+COURSE_PACKAGE = ""  # where Colab installs the course from; set by `cellcourse build --colab-repo`
+if "google.colab" in sys.modules:
+    pass"""
+BADGE = (
+    "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+    "(https://colab.research.google.com/github/ada-lab/cell.course/blob/workshop-2025/"
+    "notebooks/07_unet_segmentation.ipynb)"
+)
+
+
+def chapter_with_setup():
+    nb = chapter()
+    nb.cells.insert(1, code(SETUP))
+    nb.cells[1]["id"] = "setup"
+    return nb
+
+
+def test_colab_repo_adds_a_badge_and_the_install_source():
+    nb = build_exercise(
+        chapter_with_setup(), NAME, colab_repo="ada-lab/cell.course", branch="workshop-2025"
+    )
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source == BADGE
+    assert nb.cells[0]["id"] == "cellcourse-colab-badge"
+    assert nb.cells[1]["id"] == "cellcourse-exercise-note"
+    setup = nb.cells[3].source.splitlines()
+    assert setup[2] == (
+        'COURSE_PACKAGE = "git+https://github.com/ada-lab/cell.course@workshop-2025"'
+        "  # where Colab installs the course from; set by `cellcourse build --colab-repo`"
+    )
+    nbformat.validate(nb)
+
+
+def test_without_colab_repo_nothing_repository_specific_is_written():
+    nb = build_exercise(chapter_with_setup(), NAME)
+    text = json.dumps(nb)
+    assert "colab.research.google.com" not in text and "github.com" not in text
+    assert 'COURSE_PACKAGE = \\"\\"' in text
+
+
+def test_build_and_check_with_a_colab_repo(tmp_path):
+    solutions = tmp_path / "solutions"
+    write_nb(solutions / "07_unet_segmentation.ipynb", chapter_with_setup())
+    notebooks = tmp_path / "notebooks"
+    assert build(solutions, notebooks, colab_repo="ada/course").ok
+    built = nbformat.read(str(notebooks / "07_unet_segmentation.ipynb"), as_version=4)
+    assert (
+        "github/ada/course/blob/main/notebooks/07_unet_segmentation.ipynb" in built.cells[0].source
+    )
+    assert build(solutions, notebooks, check=True, colab_repo="ada/course").ok
+    plain = build(solutions, notebooks, check=True)  # built for another repository
+    assert not plain.ok and plain.out_of_date == [notebooks / "07_unet_segmentation.ipynb"]
+    assert plain.problems == []  # the badge is not a leak
+
+
+def test_colab_repo_needs_the_setup_line(tmp_path):
+    solutions, notebooks = make_course(tmp_path)  # chapter() has no setup cell
+    report = build(solutions, notebooks, colab_repo="ada/course")
+    assert report.written == [] and len(report.problems) == 2
+    assert "has no line 'COURSE_PACKAGE = \"\"'" in report.problems[0].message
+    with pytest.raises(ValueError, match="COURSE_PACKAGE"):
+        build_exercise(chapter(), NAME, colab_repo="ada/course")
+    assert build(solutions, notebooks).ok  # without a repository it builds as before
+
+
+@pytest.mark.parametrize(
+    "repo", ["ada", "ada/course/extra", "-ada/course", "ada/..", "ada/course.git", "a b/c", ""]
+)
+def test_colab_repo_is_validated(tmp_path, repo):
+    with pytest.raises(
+        ValueError, match=f"expected colab_repo to be a GitHub repository.*got {repo!r}"
+    ):
+        build(tmp_path, tmp_path / "notebooks", colab_repo=repo)
+
+
+@pytest.mark.parametrize("branch", ["", "a..b", "-x", "x/", "a b", "x.lock"])
+def test_branch_is_validated(tmp_path, branch):
+    with pytest.raises(ValueError, match="expected branch to be a git branch name"):
+        build_exercise(chapter_with_setup(), NAME, colab_repo="ada/course", branch=branch)
+
+
+def test_cli_build_with_a_bad_colab_repo_exits_2(tmp_path, capsys):
+    from cellcourse.cli import main
+
+    solutions, notebooks = make_course(tmp_path)
+    args = ["build", "--solutions", str(solutions), "--notebooks", str(notebooks)]
+    assert main([*args, "--colab-repo", "not a repo"]) == 2
+    assert "expected colab_repo to be a GitHub repository" in capsys.readouterr().err
+    assert not notebooks.exists()
+
+
+def colab_block(source):
+    """The lines of a setup cell from COURSE_PACKAGE to the end of the Colab block."""
+    lines = source.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("COURSE_PACKAGE = ")]
+    assert starts, "the setup cell has no COURSE_PACKAGE line: copy chapter 00's Colab block"
+    start = starts[0]
+    end = next(i for i in range(start + 2, len(lines)) if lines[i] and not lines[i].startswith(" "))
+    return "\n".join(["import sys", *lines[start:end]])
+
+
+def setup_cell(nb):
+    heading = next(i for i, c in enumerate(nb.cells) if c.source.startswith("## Setup"))
+    return next(c for c in nb.cells[heading:] if c.cell_type == "code").source
+
+
+@pytest.fixture
+def pip_calls(monkeypatch):
+    """Record subprocess.run calls instead of running them; pretend cellcourse is missing."""
+    import importlib.util
+    import subprocess
+
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a[0]))
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "cellcourse" else real(name, *a),
+    )
+    return calls
+
+
+@pytest.mark.parametrize(
+    "path", sorted((REPO_ROOT / "solutions").glob("*.ipynb")), ids=lambda p: p.stem
+)
+def test_setup_cell_installs_nothing_locally(path, pip_calls, monkeypatch):
+    monkeypatch.delitem(__import__("sys").modules, "google.colab", raising=False)
+    exec(colab_block(setup_cell(nbformat.read(str(path), as_version=4))), {})
+    assert pip_calls == []
+
+
+def test_setup_cell_on_colab_without_a_repository_explains_how_to_install(pip_calls, monkeypatch):
+    import types
+
+    monkeypatch.setitem(__import__("sys").modules, "google.colab", types.ModuleType("google.colab"))
+    nb = nbformat.read(str(REPO_ROOT / "solutions" / "00_microscopy_images.ipynb"), as_version=4)
+    with pytest.raises(RuntimeError, match=r"pip install git\+https://github.com/<owner>/<repo>"):
+        exec(colab_block(setup_cell(nb)), {})
+    assert pip_calls == []
+
+
+def test_setup_cell_on_colab_installs_from_the_built_repository(pip_calls, monkeypatch):
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    path = REPO_ROOT / "solutions" / "00_microscopy_images.ipynb"
+    solution = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+    exercise = build_exercise(
+        solution, "solutions/00_microscopy_images.ipynb", colab_repo="ada/course"
+    )
+    exec(colab_block(setup_cell(exercise)), {})
+    assert pip_calls == [
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "git+https://github.com/ada/course@main",
+        ]
+    ]

@@ -577,8 +577,14 @@ def test_real_history_memorising_noise_is_overfitting(keras_parts):
     assert diagnosis.gap == pytest.approx(acc[best] - val_acc[best])
 
 
-def test_real_history_too_high_learning_rate_is_diverging(keras_parts):
-    keras, set_seed, linear_classifier, small_cnn, fit_classifier = keras_parts
+def test_real_history_too_high_learning_rate_turns_the_loss_nan(keras_parts):
+    keras, set_seed, _, small_cnn, fit_classifier = keras_parts
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip(
+            "nan loss only on TensorFlow: its crossentropy works from the softmax's logits and "
+            "overflows; JAX and PyTorch clip the probabilities at 1e-7, so the loss stops at "
+            "10.745 and stays finite (that case is the test below)"
+        )
     rng = set_seed(0)
     x = rng.random((24, 8, 8, 3), dtype=np.float32)
     y = np.arange(24) % 3
@@ -595,9 +601,15 @@ def test_real_history_too_high_learning_rate_is_diverging(keras_parts):
     diagnosis = diagnose_history(history)
     assert diagnosis.verdict == "diverging", str(diagnosis)
     assert re.match(r"^training loss (became|was) nan (at|from) epoch \d", diagnosis.evidence[0])
-    # the same on a linear classifier with one full batch per epoch: epoch 1 is measured
-    # before the first step (loss about ln 3), then the loss explodes but stays finite
-    set_seed(0)
+
+
+def test_real_history_too_high_learning_rate_is_diverging(keras_parts):
+    _, set_seed, linear_classifier, _, fit_classifier = keras_parts
+    rng = set_seed(0)
+    x = rng.random((24, 8, 8, 3), dtype=np.float32)
+    y = np.arange(24) % 3
+    # a linear classifier with one full batch per epoch: epoch 1 is measured before the first
+    # step (loss about ln 3), then the loss explodes but stays finite (on every backend)
     history = fit_classifier(
         linear_classifier((8, 8, 3), 3),
         x,

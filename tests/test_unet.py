@@ -103,12 +103,14 @@ def test_trains_to_reduce_the_loss_on_synthetic_nuclei():
     set_seed(0)
     x, y = _tiny_task()
     model = unet(depth=2, base_filters=4, batch_norm=False)
-    # eager steps: ten of them cost less than tracing the training graph once
+    # eager steps: twenty of them cost less than tracing the training graph once. Each Keras
+    # backend draws its own initial weights for the same seed; on JAX, seed 0 needs more than
+    # ten steps for the first 10 % (the loss keeps falling: 0.91, then 0.84 of its start at 20)
     model.compile(
         optimizer=keras.optimizers.Adam(2e-2), loss=dice_crossentropy([1, 1, 3]), run_eagerly=True
     )
     before = model.evaluate(x, y, verbose=0)
-    for _ in range(10):
+    for _ in range(20):
         model.train_on_batch(x, y)
     after = model.evaluate(x, y, verbose=0)
     assert after < 0.9 * before, (before, after)

@@ -12,6 +12,9 @@ label images.
 precision, recall and F1 at an IoU threshold, the 2018 Data Science Bowl average
 precision, panoptic quality, and counts of splits and merges.
 
+``regression``: Pearson correlation, SSIM and PSNR of a predicted image against
+the true one (image-to-image regression, virtual staining).
+
 ``tracking``: detections matched to ground truth, link and division precision,
 recall and F1, complete tracks, and the Cell Tracking Challenge's TRA
 (``cc.metrics.tracking.tracking_scores`` and friends; not flattened here).
@@ -19,7 +22,7 @@ recall and F1, complete tracks, and the Cell Tracking Challenge's TRA
 
 from __future__ import annotations
 
-from . import classification, instances, segmentation, tracking  # the submodules
+from . import classification, instances, regression, segmentation, tracking  # the submodules
 from .classification import (
     accuracy,
     average_precision,
@@ -45,11 +48,13 @@ from .instances import (
     panoptic_quality,
     split_merge_counts,
 )
+from .regression import pearson_r, psnr, ssim
 from .segmentation import dice, foreground_dice, jaccard
 
 __all__ = [
     "classification",
     "instances",
+    "regression",
     "segmentation",
     "tracking",
     "DsbScore",
@@ -70,10 +75,13 @@ __all__ = [
     "match_instances",
     "min_class_recall",
     "panoptic_quality",
+    "pearson_r",
     "per_class_recall",
     "precision_recall_curve",
     "precision_recall_f1",
     "predict_with_thresholds",
     "prior_correction_weights",
+    "psnr",
     "split_merge_counts",
+    "ssim",
 ]

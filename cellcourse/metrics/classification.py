@@ -15,9 +15,9 @@ For unbalanced classes (chapter 05): :func:`per_class_recall` and
 :func:`min_class_recall` (the worst class, which accuracy hides);
 :func:`precision_recall_curve` and :func:`average_precision` for one class
 against the rest over all thresholds; :func:`predict_with_thresholds` and
-:func:`prior_correction_weights` for threshold moving. The curve is computed
-as scikit-learn's ``precision_recall_curve`` computes it (same values), with
-NumPy, because scikit-learn is not a dependency of the course.
+:func:`prior_correction_weights` for threshold moving. The curve and the
+average precision are scikit-learn's (``sklearn.metrics``), with the course's
+input checks and messages around them.
 """
 
 from __future__ import annotations

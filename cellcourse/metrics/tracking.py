@@ -302,9 +302,12 @@ def _match_by_distance(true, pred, true_pos, pred_pos, max_distance):
         ]
         i, j, distance = _pairs_within(true_pos[ti], pred_pos[pi], max_distance)
         # minimise the summed distance; leaving a point unmatched costs max_distance, so
-        # every pair within the gate is preferred to no pair
+        # every pair within the gate is preferred to no pair. With max_distance 0 only
+        # points at distance 0 are in the gate: a link of cost 0 must still beat leaving
+        # both points unmatched (0 + 0), so leaving one costs 1 there
+        unmatched = max_distance if max_distance > 0 else 1.0
         i, j = _solve_assignment(
-            i, j, distance, np.full(ti.size, max_distance), np.full(pi.size, max_distance)
+            i, j, distance, np.full(ti.size, unmatched), np.full(pi.size, unmatched)
         )
         rows_t.append(ti[i])
         rows_p.append(pi[j])
