@@ -31,7 +31,8 @@ __all__ = [
 ]
 
 # Bump when the preparation of a dataset changes, so old caches are rebuilt.
-_PREPARED_VERSION = {"bbbc039_nuclei": 1, "bccd_blood_cells": 1}
+# bump a version when its preparation changes, so that old caches are rebuilt
+_PREPARED_VERSION = {"bbbc039_nuclei": 1, "bccd_blood_cells": 1, "insilico_labeling_sample": 1}
 
 
 @dataclass(frozen=True)
@@ -521,7 +522,6 @@ def load_bccd_cells(size: int = 64, progress: bool = True) -> BloodCells:
 __all__ += ["InSilicoLabeling", "load_insilico_labeling"]
 
 _INSILICO = "insilico_labeling_sample"
-_INSILICO_VERSION = 1  # bump when the preparation changes, so old caches are rebuilt
 _INSILICO_DIR = "isl/testdata/condition_blue_sample/"
 _INSILICO_PREFIX = (
     "lab-FINKBEINER,condition-KEVAN_0_8,acquisition_date,year-2015,month-10,day-5,minute-0,"
@@ -577,10 +577,6 @@ class InSilicoLabeling:
             f"(z planes {list(self.z_planes)}), targets {list(self.channels)} of shape "
             f"{self.phase.shape[1:]}; licence {self.licence})"
         )
-
-
-def _insilico_prepared_path() -> Path:
-    return data_dir() / "prepared" / f"{_INSILICO}-v{_INSILICO_VERSION}.npz"
 
 
 def _prepare_insilico(progress: bool) -> dict[str, np.ndarray]:
@@ -692,7 +688,7 @@ def load_insilico_labeling(z_planes=None, channels=None, progress: bool = True) 
     if any(not isinstance(z, int) for z in z_planes):
         raise TypeError(f"expected z planes as integers 0..12; got {list(z_planes)}")
     channels = _insilico_selection(channels, _INSILICO_CHANNELS, "channels", '["DAPI"]')
-    path = _insilico_prepared_path()
+    path = prepared_path(_INSILICO)
     arrays = _load_prepared(path)
     if arrays is None:
         arrays = _prepare_insilico(progress)
