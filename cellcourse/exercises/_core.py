@@ -82,6 +82,8 @@ __all__ = [
     "registered",
     "describe",
     "expect_equal",
+    "call_as_array",
+    "known_mistake",
 ]
 
 CORRECT_PREFIX = "Correct!"
@@ -398,6 +400,31 @@ def _describe(obj: Any, limit: int) -> str:
     if callable(obj):
         return f"a callable {name} object"
     return f"{_article(name)} {name} object"
+
+
+def call_as_array(function, *args) -> np.ndarray | None:
+    """A learner's function called on copies of ``args``, its result as float64; None if it fails.
+
+    The copies keep the checker's inputs safe from a function that changes its arguments in
+    place; any exception means "no usable answer", which the caller turns into feedback.
+    """
+    try:
+        out = function(*(np.array(a, copy=True) for a in args))
+        return np.asarray(out, dtype=np.float64)
+    except Exception:
+        return None
+
+
+def known_mistake(got: float, mistakes: dict, rtol: float = 0.0, atol: float = 1e-9) -> str:
+    """The message of the first known mistake whose value ``got`` equals, else ``""``.
+
+    ``mistakes`` maps the number a typical mistake produces to the hint for it;
+    values count as equal within ``atol + rtol * max(1, |value|)``.
+    """
+    for value, message in mistakes.items():
+        if abs(got - value) <= atol + rtol * max(1.0, abs(value)):
+            return message
+    return ""
 
 
 def describe(obj: Any, max_chars: int = 60) -> str:

@@ -20,18 +20,10 @@ import numbers
 
 import numpy as np
 
-from ._core import FunctionExercise, ThoughtExercise
+from ._core import FunctionExercise, ThoughtExercise, known_mistake
+from ._core import call_as_array as _call_as_array
 
 __all__ = ["q1", "q2", "q3", "q4", "q5", "receptive_field", "weighted_loss"]
-
-
-def _call_as_array(function, *args) -> np.ndarray | None:
-    """The learner's function called on copies of ``args``, as an array; None if that fails."""
-    try:
-        out = function(*(np.array(a, copy=True) for a in args))
-        return np.asarray(out, dtype=np.float64)
-    except Exception:
-        return None
 
 
 def _call_as_number(function, *args) -> float | None:
@@ -275,10 +267,7 @@ def _diagnose_receptive_field(function) -> str:
             "the full width of the field of view, in pixels."
         ),
     }
-    for value, message in mistakes.items():
-        if abs(got - value) < 1e-9:
-            return message
-    return ""
+    return known_mistake(got, mistakes)
 
 
 q2 = FunctionExercise(
@@ -580,10 +569,7 @@ def _diagnose_dice(function) -> str:
             "only the pixels of the masks: 2 |T ∩ P| / (|T| + |P|)."
         ),
     }
-    for value, message in mistakes.items():
-        if abs(got - value) < 1e-9:
-            return message
-    return ""
+    return known_mistake(got, mistakes)
 
 
 q4 = FunctionExercise(

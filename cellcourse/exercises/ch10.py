@@ -17,7 +17,15 @@ import functools
 
 import numpy as np
 
-from ._core import CodingExercise, FunctionExercise, Incorrect, ThoughtExercise, describe
+from ._core import (
+    CodingExercise,
+    FunctionExercise,
+    Incorrect,
+    ThoughtExercise,
+    describe,
+    known_mistake,
+)
+from ._core import call_as_array as _call_as_array
 
 __all__ = ["FIELD_SHAPE", "MARGIN", "TEST_QUADRANT", "q1", "q2", "q3", "q4", "q5"]
 
@@ -25,15 +33,6 @@ __all__ = ["FIELD_SHAPE", "MARGIN", "TEST_QUADRANT", "q1", "q2", "q3", "q4", "q5
 FIELD_SHAPE = (1024, 1024)
 TEST_QUADRANT = "bottom_right"
 MARGIN = 32
-
-
-def _call_as_array(function, *args) -> np.ndarray | None:
-    """The learner's function called on copies of ``args``, as an array; None if that fails."""
-    try:
-        out = function(*(np.array(a, copy=True) for a in args))
-        return np.asarray(out, dtype=np.float64)
-    except Exception:
-        return None
 
 
 # --- Exercise 10.1: Pearson's correlation coefficient -------------------------------------------------
@@ -94,10 +93,7 @@ def _diagnose_pearson(function) -> str:
             "`np.std`, or sums of products throughout."
         ),
     }
-    for value, message in mistakes.items():
-        if abs(got - value) < 1e-6 * max(1.0, abs(value)):
-            return message
-    return ""
+    return known_mistake(got, mistakes, rtol=1e-6, atol=0.0)
 
 
 q1 = FunctionExercise(
