@@ -219,8 +219,12 @@ def normalize_percentile(
             )
 
     # percentiles in float64 (np.percentile's own precision), applied in float32 or
-    # float64 (float16 would overflow for nearly constant images)
+    # float64 (float16 would overflow for nearly constant images); float64 input beyond
+    # float32's range is worked on in float64, since float32 would turn it into inf
     work = np.float64 if out_dtype == np.float64 else np.float32
+    if image.dtype.itemsize > 4 and image.dtype.kind == "f" and image.size:
+        if float(np.max(np.abs(image))) > float(np.finfo(np.float32).max):
+            work = np.float64
     p_low, p_high = np.percentile(image, [low, high], axis=axes, keepdims=True)
     denominator = (p_high - p_low + eps).astype(work)
     out = (image.astype(work) - p_low.astype(work)) / denominator

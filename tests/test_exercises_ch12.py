@@ -78,8 +78,8 @@ def test_q2_margin_mistakes():
     assert "scores?" in failed(ch12.q2, lambda p, n: margin(p))
     mask = failed(ch12.q2, lambda p, n: np.isin(np.arange(len(p)), np.argsort(margin(p))[:n]))
     assert "np.flatnonzero" in mask
-    assert "exactly n = 3" in failed(ch12.q2, lambda p, n: np.argsort(margin(p))[: n + 1])
-    assert "more than once" in failed(ch12.q2, lambda p, n: np.full(n, np.argmin(margin(p))))
+    assert "expected exactly 3" in failed(ch12.q2, lambda p, n: np.argsort(margin(p))[: n + 1])
+    assert "repeated" in failed(ch12.q2, lambda p, n: np.full(n, np.argmin(margin(p))))
     assert "forget the `return`" in failed(ch12.q2, lambda p, n: None)
     assert "raised IndexError" in failed(ch12.q2, lambda p, n: p[:, 5])
     assert "should be a function" in failed(ch12.q2, np.arange(3))

@@ -85,6 +85,14 @@ def test_normalize_dtype_float64():
     np.testing.assert_array_equal(y, [0, 0.25, 0.5, 0.75, 1])
 
 
+def test_normalize_float64_beyond_float32_range_stays_finite():
+    # values this large turn into inf in float32; the work is then done in float64
+    image = np.array([0.0, 1e38, 1e39, 1e300])
+    y = normalize_percentile(image, 0, 100)
+    assert y.dtype == np.float32 and np.isfinite(y).all()
+    np.testing.assert_allclose(y, [0, 1e-262, 1e-261, 1], atol=1e-7)
+
+
 def test_normalize_rejects_nan_and_inf_with_counts():
     x = np.arange(10, dtype=np.float32)
     x[[1, 2]] = np.nan

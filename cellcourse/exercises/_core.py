@@ -427,6 +427,68 @@ def known_mistake(got: float, mistakes: dict, rtol: float = 0.0, atol: float = 1
     return ""
 
 
+def as_index_array(
+    returned, call: str, n_items: int, into: str, count: int | None = None
+) -> np.ndarray:
+    """A learner's answer that should be row indices, checked; raises :class:`Incorrect` if not.
+
+    Parameters
+    ----------
+    returned : object
+        What the learner's function returned.
+    call : str
+        How to name the call in messages, e.g. ``"`most_uncertain(probs, 10)`"``.
+    n_items : int
+        Length of the array the indices point into; indices go from 0 to ``n_items - 1``.
+    into : str
+        Name of that array in messages, e.g. ``"`y`"``.
+    count : int, optional
+        How many indices there must be; None accepts any number.
+
+    Returns
+    -------
+    (N,) ndarray of int
+        The indices, each used at most once.
+
+    Raises
+    ------
+    Incorrect
+        For None, a True/False mask, anything that is not a 1-D array of integers, a wrong
+        count, indices out of range, or an index used twice; each message says how to fix it.
+    """
+    if returned is None:
+        raise Incorrect(f"{call} returned None: did you forget the `return` statement?")
+    try:
+        idx = np.asarray(returned)
+    except Exception:
+        idx = None
+    if idx is not None and idx.dtype == bool and idx.shape == (n_items,):
+        raise Incorrect(
+            f"{call} returned a True/False mask; return the indices it marks instead "
+            "(`np.flatnonzero(mask)` turns a mask into indices)."
+        )
+    if idx is None or idx.ndim != 1 or idx.dtype.kind not in "iu":
+        how_many = "" if count is None else f"{count} "
+        raise Incorrect(
+            f"{call} returned {describe(returned)}; expected a 1-D array of {how_many}integer "
+            f"indices into {into}."
+        )
+    if count is not None and len(idx) != count:
+        raise Incorrect(f"{call} returned {len(idx)} indices; expected exactly {count}.")
+    if idx.size and (idx.min() < 0 or idx.max() >= n_items):
+        raise Incorrect(
+            f"{call} returned indices from {idx.min()} to {idx.max()}, but {into} has {n_items} "
+            f"rows: indices go from 0 to {n_items - 1}."
+        )
+    n_repeated = len(idx) - len(np.unique(idx))
+    if n_repeated:
+        raise Incorrect(
+            f"{call} returned {n_repeated} repeated {'index' if n_repeated == 1 else 'indices'}: "
+            "choose each row at most once (draw without replacement)."
+        )
+    return idx
+
+
 def describe(obj: Any, max_chars: int = 60) -> str:
     """Describe any object in a few words, for feedback messages; never raises.
 

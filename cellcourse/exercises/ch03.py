@@ -23,6 +23,7 @@ from ._core import (
     Incorrect,
     ThoughtExercise,
     _NotAttempted,
+    as_index_array,
     describe,
 )
 
@@ -253,30 +254,7 @@ def _call_sampler(function, y, n, seed):
 
 def _as_indices(returned, y, n) -> np.ndarray:
     call = f"`sample_per_class(y, {n}, rng)`"
-    if returned is None:
-        raise Incorrect(f"{call} returned None: did you forget the `return` statement?")
-    try:
-        idx = np.asarray(returned)
-    except Exception:
-        idx = None
-    if idx is None or idx.ndim != 1 or idx.dtype.kind not in "iu":
-        extra = ""
-        if idx is not None and idx.dtype == bool and idx.shape == y.shape:
-            extra = " It looks like a True/False mask: `np.flatnonzero(mask)` gives its indices."
-        raise Incorrect(
-            f"{call} returned {describe(returned)}; expected a 1-D array of integer indices "
-            f"into `y`.{extra}"
-        )
-    if idx.size and (idx.min() < 0 or idx.max() >= len(y)):
-        raise Incorrect(
-            f"{call} returned indices from {idx.min()} to {idx.max()}, but `y` has "
-            f"{len(y)} labels: indices go from 0 to {len(y) - 1}."
-        )
-    if len(np.unique(idx)) != len(idx):
-        raise Incorrect(
-            f"{call} returned {len(idx) - len(np.unique(idx))} repeated indices: each cell "
-            "should be chosen at most once (draw without replacement)."
-        )
+    idx = as_index_array(returned, call, len(y), "`y`")
     counts = np.bincount(y[idx], minlength=3)
     if not np.all(counts == n):
         raise Incorrect(

@@ -16,7 +16,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..active_learning import entropy, labels_to_reach, margin_uncertainty
-from ._core import CodingExercise, FunctionExercise, Incorrect, ThoughtExercise, describe
+from ._core import (
+    CodingExercise,
+    FunctionExercise,
+    Incorrect,
+    ThoughtExercise,
+    as_index_array,
+    describe,
+)
 
 __all__ = ["q1", "q2", "q3", "q4", "q5"]
 
@@ -142,36 +149,13 @@ def _margin_cases():
 
 def _as_choice(returned, probs, n) -> np.ndarray:
     call = f"`most_uncertain(probs, {n})` ({len(probs)} cells)"
-    if returned is None:
-        raise Incorrect(f"{call} returned None: did you forget the `return` statement?")
-    try:
-        idx = np.asarray(returned)
-    except Exception:
-        idx = None
-    if idx is not None and idx.dtype == bool and idx.shape == (len(probs),):
-        raise Incorrect(
-            f"{call} returned a True/False mask; return the row indices of the chosen cells "
-            "(`np.flatnonzero(mask)` turns a mask into indices)."
-        )
+    idx = np.asarray(returned) if isinstance(returned, np.ndarray | list | tuple) else None
     if idx is not None and idx.ndim == 1 and idx.dtype.kind == "f" and len(idx) == len(probs):
         raise Incorrect(
             f"{call} returned {len(idx)} numbers, one per cell: scores? Return the indices of "
             f"the {n} cells with the smallest margin (e.g. the first {n} of `np.argsort`)."
         )
-    if idx is None or idx.ndim != 1 or idx.dtype.kind not in "iu":
-        raise Incorrect(
-            f"{call} returned {describe(returned)}; expected a 1-D array of {n} integer row "
-            "indices into `probs`."
-        )
-    if len(idx) != n:
-        raise Incorrect(f"{call} returned {len(idx)} indices; expected exactly n = {n}.")
-    if idx.min() < 0 or idx.max() >= len(probs):
-        raise Incorrect(
-            f"{call} returned indices from {idx.min()} to {idx.max()}; rows go from 0 to "
-            f"{len(probs) - 1}."
-        )
-    if len(np.unique(idx)) != n:
-        raise Incorrect(f"{call} returned a cell more than once; choose {n} different cells.")
+    idx = as_index_array(returned, call, len(probs), "`probs`", count=n)
     return idx
 
 
