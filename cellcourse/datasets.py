@@ -8,16 +8,14 @@ documented axes and the dataset's licence and citation.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .download import DownloadError, data_dir, dataset_paths
+from . import cache
+from .download import DownloadError, dataset_paths
 from .registry import get_dataset
 
 __all__ = [
@@ -30,8 +28,7 @@ __all__ = [
     "prepared_path",
 ]
 
-# Bump when the preparation of a dataset changes, so old caches are rebuilt.
-# bump a version when its preparation changes, so that old caches are rebuilt
+# Bump a version when its preparation changes, so that old caches are rebuilt
 _PREPARED_VERSION = {"bbbc039_nuclei": 1, "bccd_blood_cells": 1, "insilico_labeling_sample": 1}
 
 
@@ -83,33 +80,8 @@ class NucleiImages:
 
 
 def prepared_path(name: str) -> Path:
-    """Where the prepared arrays of a dataset are cached."""
-    version = _PREPARED_VERSION[name]
-    return data_dir() / "prepared" / f"{name}-v{version}.npz"
-
-
-def _save_atomic(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _load_prepared(path: Path) -> dict[str, np.ndarray] | None:
-    if not path.exists():
-        return None
-    try:
-        # open the file ourselves so it is closed even when np.load rejects it
-        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
-        path.unlink(missing_ok=True)  # a damaged cache is rebuilt from the verified raw files
-        return None
+    """Where the prepared arrays of a dataset are cached (see :mod:`cellcourse.cache`)."""
+    return cache.prepared_path(name, _PREPARED_VERSION[name])
 
 
 _BBBC039_NAME = re.compile(r"^IXMtest_(?P<well>[A-P]\d{2})_s(?P<site>\d+)_w")
@@ -187,11 +159,7 @@ def load_bbbc039(n_images: int | None = None, progress: bool = True) -> NucleiIm
         if not 1 <= n_images <= 100:
             raise ValueError(f"n_images must be between 1 and 100; got {n_images}")
     name = "bbbc039_nuclei"
-    path = prepared_path(name)
-    arrays = _load_prepared(path)
-    if arrays is None:
-        arrays = _prepare_bbbc039(progress)
-        _save_atomic(path, **arrays)
+    arrays = cache.cached_arrays(prepared_path(name), lambda: _prepare_bbbc039(progress))
     stop = n_images or len(arrays["images"])
     names = [str(n) for n in arrays["names"][:stop]]
     parsed = [_BBBC039_NAME.match(n) for n in names]
@@ -488,12 +456,8 @@ def load_bccd_cells(size: int = 64, progress: bool = True) -> BloodCells:
         raise ValueError(f"size must be between 16 and 512 pixels; got {size}")
     size = int(size)
     name = "bccd_blood_cells"
-    base = prepared_path(name)
-    path = base.with_name(f"{base.stem}-s{size}.npz")
-    arrays = _load_prepared(path)
-    if arrays is None:
-        arrays = _prepare_bccd(size, progress)
-        _save_atomic(path, **arrays)
+    path = cache.prepared_path(name, _PREPARED_VERSION[name], variant=f"s{size}")
+    arrays = cache.cached_arrays(path, lambda: _prepare_bccd(size, progress))
     class_names = [str(c) for c in arrays["class_names"]]
     if class_names != list(_BCCD_CLASSES):
         raise ValueError(
@@ -688,11 +652,7 @@ def load_insilico_labeling(z_planes=None, channels=None, progress: bool = True) 
     if any(not isinstance(z, int) for z in z_planes):
         raise TypeError(f"expected z planes as integers 0..12; got {list(z_planes)}")
     channels = _insilico_selection(channels, _INSILICO_CHANNELS, "channels", '["DAPI"]')
-    path = prepared_path(_INSILICO)
-    arrays = _load_prepared(path)
-    if arrays is None:
-        arrays = _prepare_insilico(progress)
-        _save_atomic(path, **arrays)
+    arrays = cache.cached_arrays(prepared_path(_INSILICO), lambda: _prepare_insilico(progress))
     scale = np.float32(1 / 65535)
     phase = arrays["phase"][list(z_planes)].astype(np.float32) * scale
     targets = {c: arrays[c].astype(np.float32) * scale for c in channels}

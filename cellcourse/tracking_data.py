@@ -40,8 +40,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .datasets import _load_prepared, _save_atomic
-from .download import data_dir, dataset_paths
+from . import cache
+from .download import dataset_paths
 from .registry import get_dataset
 from .tracking import _ctc_tables, _read_track_file, detect
 
@@ -139,10 +139,6 @@ class TrackingData:
 
 
 # --- caching of tables ---------------------------------------------------------------------
-def _prepared_path(name: str) -> Path:
-    return data_dir() / "prepared" / f"{name}-v{_PREPARED_VERSION[name]}.npz"
-
-
 def _pack(prefix: str, table: pd.DataFrame) -> dict[str, np.ndarray]:
     """A table as plain arrays for ``np.savez`` (no pickles): one array per column."""
     arrays = {f"{prefix}__columns": np.array(list(table.columns))}
@@ -160,12 +156,8 @@ def _unpack(prefix: str, arrays: dict[str, np.ndarray]) -> pd.DataFrame:
 
 
 def _cached(name: str, prepare, progress: bool) -> dict[str, np.ndarray]:
-    path = _prepared_path(name)
-    arrays = _load_prepared(path)
-    if arrays is None:
-        arrays = prepare(progress)
-        _save_atomic(path, **arrays)
-    return arrays
+    path = cache.prepared_path(name, _PREPARED_VERSION[name])
+    return cache.cached_arrays(path, lambda: prepare(progress))
 
 
 def _data(name: str, **fields) -> TrackingData:
