@@ -49,6 +49,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .execution import notebook_client_class
+
 __all__ = [
     "COLUMNS",
     "NotebookGrade",
@@ -298,56 +300,6 @@ def _check_path(path) -> Path:
     return path
 
 
-def _client_class():
-    """NotebookClient that waits for each cell's reply in short polls.
-
-    nbclient waits for a cell's execute reply with one poll of the shell socket
-    for the cell's whole time limit. After a cell that shows an ipywidget the
-    wake-up of that poll is sometimes lost, and the reply is only noticed when
-    the limit runs out (jupyter/nbclient#312): a graded notebook with a slider
-    would then take its whole time limit. Polling in one-second steps notices
-    the reply within a second. Written here because nbclient has no option for it.
-    """
-    from queue import Empty
-
-    from jupyter_core.utils import ensure_async
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError
-
-    if not hasattr(NotebookClient, "_async_poll_for_reply"):  # a future nbclient: use it as is
-        return NotebookClient
-
-    class _ShortPollClient(NotebookClient):
-        async def _async_poll_for_reply(
-            self, msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive
-        ):
-            import asyncio
-
-            deadline = None if timeout is None else time.monotonic() + timeout
-            while True:
-                left = 1.0 if deadline is None else deadline - time.monotonic()
-                if left <= 0:
-                    task_poll_kernel_alive.cancel()
-                    await self._async_check_alive()  # DeadKernelError if it died
-                    raise CellTimeoutError.error_from_timeout_and_cell(
-                        "Cell execution timed out", timeout, cell
-                    )
-                try:
-                    msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=min(1.0, left)))
-                except Empty:
-                    continue
-                if msg["parent_header"].get("msg_id") != msg_id:
-                    continue
-                try:
-                    await asyncio.wait_for(task_poll_output_msg, self.iopub_timeout)
-                except (asyncio.TimeoutError, Empty):
-                    task_poll_output_msg.cancel()  # outputs still on their way are dropped
-                task_poll_kernel_alive.cancel()
-                return msg
-
-    return _ShortPollClient
-
-
 def grade_notebook(
     path: str | os.PathLike, *, mode: str = "quick", timeout: float = 600
 ) -> NotebookGrade:
@@ -423,7 +375,7 @@ def grade_notebook(
             current["index"] = cell_index
             current.setdefault("deadline", time.monotonic() + timeout)  # once the kernel is up
 
-        client = _client_class()(
+        client = notebook_client_class()(
             nb,
             kernel_name="python3",
             # each cell may use what is left of the notebook's time: a budget for the whole

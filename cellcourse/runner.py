@@ -150,10 +150,10 @@ def run_notebook(
         partially executed notebook is saved in the run folder all the same.
     """
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     from .config import absolute_path_variables, settings
+    from .execution import notebook_client_class
 
     if mode is None:
         mode = settings().mode
@@ -178,7 +178,7 @@ def run_notebook(
     # figures must come back as notebook outputs, whatever backend the caller uses
     env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
+    client = notebook_client_class()(
         nb,
         timeout=timeout,
         kernel_name="python3",

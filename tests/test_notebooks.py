@@ -76,9 +76,8 @@ def test_skeleton(path):
 def test_untouched_exercise_notebook_runs_and_reports_not_attempted(path, monkeypatch):
     """A learner who runs the exercise notebook before writing anything sees no crash,
     and every check answers "not attempted" (thought exercises: "thought exercise")."""
-    from nbclient import NotebookClient
-
     from cellcourse.config import absolute_path_variables
+    from cellcourse.execution import notebook_client_class
 
     monkeypatch.setenv("CELLCOURSE_QUICK", "1")
     monkeypatch.delenv("CELLCOURSE_STRICT", raising=False)
@@ -87,7 +86,7 @@ def test_untouched_exercise_notebook_runs_and_reports_not_attempted(path, monkey
     exercise = nbformat.reads(
         (ROOT / "notebooks" / path.name).read_text(encoding="utf-8"), as_version=4
     )
-    client = NotebookClient(
+    client = notebook_client_class()(
         exercise,
         timeout=300,  # fail fast if a kernel ever stalls, rather than hang the suite
         kernel_name="python3",
