@@ -54,7 +54,7 @@ _TL_TURN_SD = math.pi / 4  # persistence: s.d. of the heading change per frame, 
 _TL_TRIES = 20  # tries to place, move or divide a cell before giving up for this frame
 
 _TRACK_COLUMNS = ["frame", "label", "y", "x", "track_id", "parent_id"]
-_LINEAGE_COLUMNS = ["L", "B", "E", "P"]
+_LINEAGE_COLUMNS = ["track_id", "start", "end", "parent_id"]  # as tracking.lineage_from_tracks
 
 
 # --- input checks -----------------------------------------------------------------------
@@ -385,9 +385,11 @@ class TimeLapse:
         image (here equal to ``track_id``), ``y, x`` the true centre in pixels
         and ``parent_id`` the track it divided from (0 = none).
     lineage : pandas.DataFrame
-        One row per track, columns ``L, B, E, P`` as in the Cell Tracking
-        Challenge ``man_track.txt``: label, first frame, last frame (inclusive),
-        parent label (0 = none). A daughter begins at its parent's ``E + 1``.
+        One row per track, columns ``track_id, start, end, parent_id``, as
+        :func:`cellcourse.tracking.lineage_from_tracks` gives them (the Cell
+        Tracking Challenge's ``man_track.txt`` calls them L, B, E, P): first and
+        last frame (inclusive), parent track (0 = none). A daughter starts at its
+        parent's ``end + 1``.
     """
 
     images: np.ndarray
@@ -396,7 +398,7 @@ class TimeLapse:
     lineage: pd.DataFrame
 
     def __repr__(self) -> str:
-        n_divisions = int((self.lineage["P"] > 0).sum()) // 2
+        n_divisions = int((self.lineage["parent_id"] > 0).sum()) // 2
         return (
             f"TimeLapse(images={self.images.shape} {self.images.dtype}, "
             f"labels={self.labels.shape} {self.labels.dtype}, tracks={len(self.tracks)} rows, "
@@ -513,7 +515,7 @@ def time_lapse(
     TimeLapse
         ``images`` (T, Y, X) uint16, ``labels`` (T, Y, X) int32 holding track
         ids, ``tracks`` (``frame, label, y, x, track_id, parent_id``) and
-        ``lineage`` (``L, B, E, P``); see :class:`TimeLapse`. The tables agree
+        ``lineage`` (``track_id, start, end, parent_id``); see :class:`TimeLapse`. The tables agree
         exactly with the label images.
 
     Raises
@@ -538,7 +540,7 @@ def time_lapse(
     >>> list(movie.tracks.columns)
     ['frame', 'label', 'y', 'x', 'track_id', 'parent_id']
     >>> list(movie.lineage.columns)
-    ['L', 'B', 'E', 'P']
+    ['track_id', 'start', 'end', 'parent_id']
     """
     if not _is_int(n_frames) or n_frames < 1:
         raise ValueError(f"n_frames must be a positive integer; got {n_frames!r}")

@@ -184,29 +184,29 @@ def _assert_consistent(movie: TimeLapse, radius: float):
     n_frames = movie.labels.shape[0]
     tracks, lineage = movie.tracks, movie.lineage
     assert list(tracks.columns) == ["frame", "label", "y", "x", "track_id", "parent_id"]
-    assert list(lineage.columns) == ["L", "B", "E", "P"]
+    assert list(lineage.columns) == ["track_id", "start", "end", "parent_id"]
     assert (tracks["label"] == tracks["track_id"]).all()
     assert not tracks.duplicated(["frame", "track_id"]).any()
     for frame in range(n_frames):
         in_image = set(np.unique(movie.labels[frame]).tolist()) - {0}
         in_table = set(tracks.loc[tracks["frame"] == frame, "label"].tolist())
         assert in_image == in_table, frame
-    # lineage B/E agree with the frames of each track, with no gaps
+    # lineage start/end agree with the frames of each track, with no gaps
     spans = tracks.groupby("track_id")["frame"].agg(["min", "max", "count"])
-    assert sorted(spans.index) == sorted(lineage["L"])
-    by_label = lineage.set_index("L")
-    np.testing.assert_array_equal(by_label.loc[spans.index, "B"], spans["min"])
-    np.testing.assert_array_equal(by_label.loc[spans.index, "E"], spans["max"])
+    assert sorted(spans.index) == sorted(lineage["track_id"])
+    by_label = lineage.set_index("track_id")
+    np.testing.assert_array_equal(by_label.loc[spans.index, "start"], spans["min"])
+    np.testing.assert_array_equal(by_label.loc[spans.index, "end"], spans["max"])
     np.testing.assert_array_equal(spans["count"], spans["max"] - spans["min"] + 1)
     # parent ids agree, and daughters begin right after their parent ends, in pairs
     parent_of = tracks.groupby("track_id")["parent_id"].agg(["min", "max"])
     assert (parent_of["min"] == parent_of["max"]).all()
-    np.testing.assert_array_equal(by_label.loc[parent_of.index, "P"], parent_of["min"])
-    daughters = lineage[lineage["P"] > 0]
-    for parent, group in daughters.groupby("P"):
+    np.testing.assert_array_equal(by_label.loc[parent_of.index, "parent_id"], parent_of["min"])
+    daughters = lineage[lineage["parent_id"] > 0]
+    for parent, group in daughters.groupby("parent_id"):
         assert len(group) == 2
         assert parent in by_label.index
-        assert (group["B"] == by_label.loc[parent, "E"] + 1).all()
+        assert (group["start"] == by_label.loc[parent, "end"] + 1).all()
     # every cell keeps its full disc, centred on the true position
     for frame in range(n_frames):
         rows = tracks[tracks["frame"] == frame].set_index("label")
@@ -234,8 +234,8 @@ def test_time_lapse_with_many_events_stays_consistent(seed):
         n_frames=15, shape=(64, 64), n_cells=5, radius=3.0, speed=3.0,
         p_appear=0.5, p_disappear=0.1, p_divide=0.3, rng=seed,
     )  # fmt: skip
-    assert (movie.lineage["P"] > 0).sum() >= 4  # at least two divisions
-    assert (movie.lineage["B"] > 0).any() and (movie.lineage["E"] < 14).any()
+    assert (movie.lineage["parent_id"] > 0).sum() >= 4  # at least two divisions
+    assert (movie.lineage["start"] > 0).any() and (movie.lineage["end"] < 14).any()
     _assert_consistent(movie, radius=3.0)
 
 
@@ -255,20 +255,20 @@ def test_time_lapse_without_cells_is_empty():
     assert (movie.labels == 0).all()
     assert movie.tracks.empty and movie.lineage.empty
     assert list(movie.tracks.columns) == ["frame", "label", "y", "x", "track_id", "parent_id"]
-    assert list(movie.lineage.columns) == ["L", "B", "E", "P"]
+    assert list(movie.lineage.columns) == ["track_id", "start", "end", "parent_id"]
 
 
 def test_cells_appear_from_nothing():
     movie = time_lapse(n_frames=5, shape=(48, 48), n_cells=0, p_appear=1.0, rng=0)
     # one new cell per frame from frame 1 on, with no parent
-    assert movie.lineage["B"].tolist() == [1, 2, 3, 4]
-    assert (movie.lineage["P"] == 0).all()
+    assert movie.lineage["start"].tolist() == [1, 2, 3, 4]
+    assert (movie.lineage["parent_id"] == 0).all()
     _assert_consistent(movie, radius=5.0)
 
 
 def test_all_cells_disappear_after_the_first_frame():
     movie = time_lapse(n_frames=3, shape=(48, 48), n_cells=4, p_appear=0, p_disappear=1.0, rng=0)
-    assert (movie.lineage["E"] == 0).all() and len(movie.lineage) == 4
+    assert (movie.lineage["end"] == 0).all() and len(movie.lineage) == 4
     assert (movie.labels[1:] == 0).all()
 
 
@@ -361,3 +361,14 @@ def test_paired_images_bad_inputs():
         paired_transmitted_fluorescence((32, 32), -1)
     with pytest.raises(ValueError, match=r"shape must be 2 positive integers \(Y, X\)"):
         paired_transmitted_fluorescence((32, 32, 3))
+
+
+def test_lineage_is_the_one_tracking_derives_from_the_tracks():
+    # one vocabulary for lineages across the library: synthetic movies, loaded data, linkers
+    from cellcourse.tracking import lineage_from_tracks
+
+    movie = time_lapse(n_frames=12, n_cells=4, p_divide=0.2, rng=3)
+    assert (movie.lineage["parent_id"] > 0).any()  # the case worth checking: with divisions
+    pd.testing.assert_frame_equal(
+        lineage_from_tracks(movie.tracks), movie.lineage, check_dtype=False
+    )
