@@ -605,14 +605,52 @@ def load_card(path) -> ModelCard:
     return ModelCard.from_dict(data)
 
 
-def _require_tensorflow(what: str) -> None:
-    import keras
+def _tensorflow_installed() -> bool:
+    import importlib.util
 
-    backend = keras.backend.backend()
-    if backend != "tensorflow":
+    return importlib.util.find_spec("tensorflow") is not None
+
+
+def _require_tensorflow(what: str) -> None:
+    """TensorFlow must be installed (any Keras backend): exports are TensorFlow graphs."""
+    if not _tensorflow_installed():
+        import keras
+
         raise RuntimeError(
-            f"{what} needs the TensorFlow backend; Keras runs on {backend!r}. Start Python with "
-            "KERAS_BACKEND=tensorflow (the course default) to export."
+            f"{what} needs the tensorflow package, which is not installed here (Keras runs on "
+            f"{keras.backend.backend()!r}). pip install tensorflow, or export on a machine that "
+            "has it: the .keras file of save_model works on every backend."
+        )
+
+
+# The export on another backend: the model goes through a .keras file (the same on every backend)
+# to a fresh Python on the TensorFlow backend, which exports it. Keras exports SavedModels from
+# PyTorch only through torch_xla, and its JAX route (jax2tf) gives a different graph to check.
+_EXPORT_IN_TENSORFLOW = """
+import sys
+import keras
+import cellcourse.losses  # registers the course's losses and layers
+from cellcourse.packaging import export_model
+model = keras.saving.load_model(sys.argv[1], compile=False, safe_mode=False)
+export_model(model, sys.argv[2], format=sys.argv[3], overwrite=True)
+"""
+
+
+def _export_through_tensorflow(model, target: Path, format: str) -> None:
+    import subprocess
+    import sys
+
+    with tempfile.TemporaryDirectory(prefix="cellcourse-export-") as tmp:
+        file = Path(tmp) / "model.keras"
+        model.save(file)  # the caller's own model in memory: nothing untrusted is loaded
+        env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
+        command = [sys.executable, "-c", _EXPORT_IN_TENSORFLOW, str(file), str(target), format]
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        raise RuntimeError(
+            f"exporting through TensorFlow failed (exit {done.returncode}): "
+            + (lines[-1] if lines else "no message")
         )
 
 
@@ -639,6 +677,10 @@ def export_model(model, path, format: str = "tf_saved_model", overwrite: bool = 
     ``tf.saved_model.load`` run a SavedModel, ONNX Runtime (C, C++, C#, Java, JavaScript,
     Python) runs an ONNX file, without Keras or cellcourse.
 
+    The export is always made by TensorFlow, which must be installed. On another Keras backend
+    (JAX, PyTorch) the model is saved to a temporary ``.keras`` file, which is the same on every
+    backend, and exported by a fresh Python process on the TensorFlow backend (a few seconds more).
+
     Parameters
     ----------
     model : keras.Model
@@ -658,7 +700,7 @@ def export_model(model, path, format: str = "tf_saved_model", overwrite: bool = 
     Raises
     ------
     RuntimeError
-        If Keras does not run on the TensorFlow backend.
+        If TensorFlow is not installed, or the export in the TensorFlow process failed.
     FileExistsError
         If ``path`` exists and ``overwrite`` is False.
     ModuleNotFoundError
@@ -670,7 +712,6 @@ def export_model(model, path, format: str = "tf_saved_model", overwrite: bool = 
     >>> export_model(model, "runs/export/nuclei-unet.onnx", format="onnx")  # doctest: +SKIP
     """
     import logging
-    import warnings
 
     import keras
 
@@ -684,6 +725,7 @@ def export_model(model, path, format: str = "tf_saved_model", overwrite: bool = 
     _require_tensorflow("export_model")
     if format == "onnx":
         _require_onnx()
+    in_process = keras.backend.backend() == "tensorflow"
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -693,16 +735,10 @@ def export_model(model, path, format: str = "tf_saved_model", overwrite: bool = 
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.staging-", dir=path.parent))
     try:
         target = staging / path.name
-        with warnings.catch_warnings():
-            # Keras' tf2onnx shim probes the removed alias np.object (a FutureWarning in NumPy 2)
-            warnings.filterwarnings("ignore", message=".*np.object.*", category=FutureWarning)
-            if format == "onnx":
-                # the ONNX exporter reads the input signature off a model that has been called
-                # at least once; a freshly loaded model has not, so name the signature here
-                spec = keras.InputSpec(shape=model.input_shape, dtype="float32")
-                model.export(str(target), format=format, verbose=False, input_signature=[spec])
-            else:
-                model.export(str(target), format=format, verbose=False)
+        if not in_process:
+            _export_through_tensorflow(model, target, format)
+        else:
+            _export_in_process(model, target, format)
         if path.is_dir():
             shutil.rmtree(path)
         os.replace(target, path)
@@ -710,6 +746,23 @@ def export_model(model, path, format: str = "tf_saved_model", overwrite: bool = 
         tf_logger.setLevel(level)
         shutil.rmtree(staging, ignore_errors=True)
     return path
+
+
+def _export_in_process(model, target: Path, format: str) -> None:
+    import warnings
+
+    import keras
+
+    with warnings.catch_warnings():
+        # Keras' tf2onnx shim probes the removed alias np.object (a FutureWarning in NumPy 2)
+        warnings.filterwarnings("ignore", message=".*np.object.*", category=FutureWarning)
+        if format == "onnx":
+            # the ONNX exporter reads the input signature off a model that has been called
+            # at least once; a freshly loaded model has not, so name the signature here
+            spec = keras.InputSpec(shape=model.input_shape, dtype="float32")
+            model.export(str(target), format=format, verbose=False, input_signature=[spec])
+        else:
+            model.export(str(target), format=format, verbose=False)
 
 
 def load_exported(path):
@@ -731,7 +784,7 @@ def load_exported(path):
     FileNotFoundError
         If ``path`` holds no SavedModel or ONNX file.
     RuntimeError
-        If a SavedModel is loaded while Keras does not run on the TensorFlow backend.
+        If a SavedModel is loaded where TensorFlow is not installed (any Keras backend works).
     """
     path = Path(path)
     if path.suffix == ".onnx":

@@ -175,8 +175,8 @@ def test_load_model_errors(tmp_path):
 
 
 # --- export ------------------------------------------------------------------------------
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="SavedModel export needs TF")
 def test_exported_unet_agrees_with_the_original(tmp_path):
+    # on JAX and PyTorch the export runs in a TensorFlow process (see the test below)
     cc.set_seed(0)
     model = cc.models.unet(depth=2, base_filters=4, batch_norm=False)
     images = np.random.default_rng(0).random((2, 48, 64, 1)).astype(np.float32)
@@ -192,11 +192,39 @@ def test_exported_unet_agrees_with_the_original(tmp_path):
         export_model(model, path)
 
 
-def test_export_names_the_backend_when_it_is_not_tensorflow(tmp_path, monkeypatch):
+def test_export_from_another_backend_goes_through_a_tensorflow_process(tmp_path, monkeypatch):
+    # the path JAX and PyTorch take: a .keras file, exported by a fresh Python on TensorFlow
+    calls = []
+    original = packaging._export_through_tensorflow
+
+    def spy(*args):
+        calls.append(args[1:])
+        return original(*args)
+
     monkeypatch.setattr(keras.backend, "backend", lambda: "torch")
-    with pytest.raises(RuntimeError, match="'torch'"):
+    monkeypatch.setattr(packaging, "_export_through_tensorflow", spy)
+    cc.set_seed(0)
+    model = cc.models.unet(depth=2, base_filters=4, batch_norm=False)
+    path = export_model(model, tmp_path / "export")
+    assert len(calls) == 1 and calls[0][1] == "tf_saved_model"
+    images = np.random.default_rng(0).random((1, 32, 48, 1)).astype(np.float32)
+    assert max_abs_difference(model, load_exported(path), images) <= 1e-4
+    assert [p.name for p in tmp_path.iterdir()] == ["export"]  # no staging folder left
+
+
+def test_export_needs_tensorflow_installed(tmp_path, monkeypatch):
+    monkeypatch.setattr(packaging, "_tensorflow_installed", lambda: False)
+    with pytest.raises(RuntimeError, match="tensorflow package, which is not installed"):
         export_model(threshold_model(), tmp_path / "export")
     assert not (tmp_path / "export").exists()
+
+
+def test_a_failed_export_in_the_tensorflow_process_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    monkeypatch.setattr(packaging, "_EXPORT_IN_TENSORFLOW", "raise SystemExit('disk full')")
+    with pytest.raises(RuntimeError, match="exporting through TensorFlow failed.*disk full"):
+        export_model(threshold_model(), tmp_path / "export")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_load_exported_and_compare_errors(tmp_path):
@@ -210,8 +238,6 @@ def test_load_exported_and_compare_errors(tmp_path):
 def test_onnx_export_agrees_with_the_original(tmp_path):
     for name in ("onnx", "tf2onnx", "onnxruntime"):
         pytest.importorskip(name)
-    if keras.backend.backend() != "tensorflow":
-        pytest.skip("ONNX export through tf2onnx needs the TensorFlow backend")
     cc.set_seed(0)
     model = cc.models.unet(depth=2, base_filters=4, batch_norm=False)
     images = np.random.default_rng(0).random((2, 48, 64, 1)).astype(np.float32)
