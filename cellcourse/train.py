@@ -720,7 +720,7 @@ def extract_features(model, x, batch_size=128):
 
 # The thresholds of the rules in diagnose_history (its Notes section explains each one).
 _MIN_EPOCHS = 3  # too short: fewer epochs show no trend
-_EXPLODE = 0.20  # diverging: the training curve ends > 20 % above its first value
+_EXPLODE = 0.10  # diverging: the training curve ends > 10 % above its first value
 _RISE = 0.10  # overfitting: the validation curve ends > 10 % above its best value
 _JUMP = 0.20  # unstable: an epoch-to-epoch rise of > 20 % of the validation median ...
 _MIN_JUMPS = 2  # ... happening at least twice
@@ -982,7 +982,7 @@ def diagnose_history(history, metric="loss", patience=3, gap_tolerance=0.05):
 
     1. **too short**: E < 3; no trend can be seen.
     2. **diverging**: the training or validation curve holds nan or inf, or
-       the training curve ends more than 20 % above its first value
+       the training curve ends more than 10 % above its first value
        (training made the model worse).
     3. **overfitting** (needs val): either val was lowest at epoch b, has
        not improved for at least ``patience`` epochs (E - b >= patience),
