@@ -428,7 +428,7 @@ def known_mistake(got: float, mistakes: dict, rtol: float = 0.0, atol: float = 1
 
 
 def as_index_array(
-    returned, call: str, n_items: int, into: str, count: int | None = None
+    returned, call: str, n_items: int, into: str, count: int | None = None, unique: bool = True
 ) -> np.ndarray:
     """A learner's answer that should be row indices, checked; raises :class:`Incorrect` if not.
 
@@ -444,11 +444,13 @@ def as_index_array(
         Name of that array in messages, e.g. ``"`y`"``.
     count : int, optional
         How many indices there must be; None accepts any number.
+    unique : bool
+        Each index at most once (default); False allows repeats, as oversampling needs.
 
     Returns
     -------
     (N,) ndarray of int
-        The indices, each used at most once.
+        The indices.
 
     Raises
     ------
@@ -481,7 +483,7 @@ def as_index_array(
             f"rows: indices go from 0 to {n_items - 1}."
         )
     n_repeated = len(idx) - len(np.unique(idx))
-    if n_repeated:
+    if unique and n_repeated:
         raise Incorrect(
             f"{call} returned {n_repeated} repeated {'index' if n_repeated == 1 else 'indices'}: "
             "choose each row at most once (draw without replacement)."

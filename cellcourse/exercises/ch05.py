@@ -25,6 +25,7 @@ from ._core import (
     FunctionExercise,
     Incorrect,
     ThoughtExercise,
+    as_index_array,
     describe,
     expect_equal,
 )
@@ -257,25 +258,11 @@ def _call_oversample(function, y, seed, what):
 
 def _oversampled_indices(returned, y, what) -> np.ndarray:
     call = f"`oversample(y, rng)` with {what}"
-    if returned is None:
-        raise Incorrect(f"{call} returned None: did you forget the `return` statement?")
-    try:
-        idx = np.asarray(returned)
-    except Exception:
-        idx = None
-    if idx is None or idx.ndim != 1 or idx.dtype.kind not in "iu":
-        extra = ""
-        if idx is not None and idx.dtype == bool:
-            extra = " A True/False mask cannot repeat a sample; return indices."
+    if isinstance(returned, np.ndarray) and returned.dtype == bool:
         raise Incorrect(
-            f"{call} returned {describe(returned)}; expected a 1-D array of integer indices "
-            f"into `y`, to use as `x[idx], y[idx]`.{extra}"
+            f"{call} returned a True/False mask, which cannot repeat a sample; return indices."
         )
-    if idx.size and (idx.min() < 0 or idx.max() >= len(y)):
-        raise Incorrect(
-            f"{call} returned indices from {idx.min()} to {idx.max()}; `y` has {len(y)} "
-            f"labels, so indices go from 0 to {len(y) - 1}."
-        )
+    idx = as_index_array(returned, call, len(y), "`y` (to use as `x[idx], y[idx]`)", unique=False)
     counts = np.bincount(y, minlength=3)
     got = np.bincount(y[idx], minlength=3)
     if np.all(got == counts.min()):
