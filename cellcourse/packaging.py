@@ -629,7 +629,7 @@ def _require_tensorflow(what: str) -> None:
 _EXPORT_IN_TENSORFLOW = """
 import sys
 import keras
-import cellcourse.losses  # registers the course's losses and layers
+import cellcourse.losses  # registers the course's losses, should a saved config name them
 from cellcourse.packaging import export_model
 model = keras.saving.load_model(sys.argv[1], compile=False, safe_mode=False)
 export_model(model, sys.argv[2], format=sys.argv[3], overwrite=True)
