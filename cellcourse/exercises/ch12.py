@@ -155,8 +155,7 @@ def _as_choice(returned, probs, n) -> np.ndarray:
             f"{call} returned {len(idx)} numbers, one per cell: scores? Return the indices of "
             f"the {n} cells with the smallest margin (e.g. the first {n} of `np.argsort`)."
         )
-    idx = as_index_array(returned, call, len(probs), "`probs`", count=n)
-    return idx
+    return as_index_array(returned, call, len(probs), "`probs`", count=n)
 
 
 def _check_margin(function) -> str | None:
