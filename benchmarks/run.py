@@ -385,7 +385,18 @@ def render_markdown(results: dict) -> str:
             "| chapter | backend | mode | seconds | peak RSS (MiB) | status | metrics |",
             "|---|---|---|---:|---:|---|---|",
         ]
-        for run in notebooks["runs"]:
+        # runs are stored in the order measured (merges append); the table reads by mode,
+        # backend (the default TensorFlow first) and chapter
+        backend_order = {"tensorflow": 0, "jax": 1, "torch": 2}
+        for run in sorted(
+            notebooks["runs"],
+            key=lambda r: (
+                r["mode"],
+                backend_order.get(r["backend"], 3),
+                r["backend"],
+                r["chapter"],
+            ),
+        ):
             status = "ok" if run.get("ok") else "FAILED"
             lines.append(
                 f"| {run['chapter']} | {run['backend']} | {run['mode']} | "

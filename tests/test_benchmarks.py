@@ -125,6 +125,32 @@ def test_render_markdown_tables(bench):
             assert row.replace("\\|", "").count(" | ") == width, row
 
 
+def test_render_markdown_orders_notebook_rows_by_mode_backend_chapter(bench):
+    runs = [
+        {**NOTEBOOK_OK, "chapter": c, "backend": b, "mode": m}
+        for c, b, m in (
+            ("10_x", "tensorflow", "quick"),
+            ("02_x", "torch", "quick"),
+            ("01_x", "tensorflow", "full"),
+            ("02_x", "jax", "quick"),
+            ("02_x", "tensorflow", "quick"),
+        )
+    ]
+    text = bench.render_markdown({"machine": MACHINE, "notebooks": {"runs": runs}})
+    rows = [
+        line.split(" | ")[:3]
+        for line in text.splitlines()
+        if line.startswith("| 0") or line.startswith("| 1")
+    ]
+    assert rows == [
+        ["| 01_x", "tensorflow", "full"],
+        ["| 02_x", "tensorflow", "quick"],
+        ["| 10_x", "tensorflow", "quick"],
+        ["| 02_x", "jax", "quick"],
+        ["| 02_x", "torch", "quick"],
+    ]
+
+
 def test_render_markdown_without_parts(bench):
     text = bench.render_markdown({"machine": MACHINE})
     assert "## Notebooks" not in text and "## Kernels" not in text
